@@ -1,0 +1,77 @@
+package org.vssf.linalg;
+
+/**
+ * The float32 kernels that have a portable scalar form ({@link ScalarKernels}) and a
+ * {@code jdk.incubator.vector} form ({@code org.vssf.linalg.simd.PanamaKernels}). Callers use the
+ * validating facade {@link Kernels}; implementations assume valid arguments.
+ *
+ * <p>All arrays are row-major with offsets; "accumulates" means the result is added ({@code +=})
+ * to the output, as autodiff backward passes need.
+ */
+public interface KernelSupport {
+  /** Short name for logs and benchmark output, e.g. {@code "scalar"} or {@code "panama-512"}. */
+  String name();
+
+  /**
+   * {@code C += α·op(A)·op(B)} for an {@code m × n} block of C, {@code op(A)} being {@code m × k}
+   * and {@code op(B)} {@code k × n}. Per element the sum over k is formed in a fixed order that does
+   * not depend on where the element lies in C, so splitting C into blocks (for threads) does not
+   * change any result bit. Uses thread-local packing buffers; allocates nothing once warm.
+   */
+  void gemmAccumulate(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc);
+
+  /** {@code Σ_i x_i·y_i}. */
+  float dot(int n, float[] x, int xOff, float[] y, int yOff);
+
+  /** {@code Σ_i x_i}. */
+  float sum(int n, float[] x, int xOff);
+
+  /** {@code y += α·x}. */
+  void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
+
+  /** {@code y = α·x} ({@code y} may be {@code x}). */
+  void scale(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
+
+  /** {@code z = x ⊙ y} elementwise ({@code z} may alias {@code x} or {@code y}). */
+  void mul(int n, float[] x, int xOff, float[] y, int yOff, float[] z, int zOff);
+
+  /** {@code y = gelu(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))} (tanh approximation). */
+  void gelu(int n, float[] x, int xOff, float[] y, int yOff);
+
+  /** Accumulates {@code dx += dy ⊙ gelu'(x)} for the tanh-approximated GELU. */
+  void geluBackward(int n, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff);
+
+  /** {@code y = tanh(x)}. */
+  void tanh(int n, float[] x, int xOff, float[] y, int yOff);
+
+  /** Accumulates {@code dx += dy ⊙ (1 − y²)} given {@code y = tanh(x)}. */
+  void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff);
+
+  /** {@code y = x > 0 ? x : slope·x} (NaN propagates). */
+  void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff);
+
+  /** Accumulates {@code dx += dy ⊙ (x > 0 ? 1 : slope)}. */
+  void leakyReluBackward(
+      int n, float slope, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff);
+
+  /** {@code y = exp(x)}. */
+  void exp(int n, float[] x, int xOff, float[] y, int yOff);
+
+  /** {@code y = log(x)} (NaN for x &lt; 0, −∞ for 0). */
+  void log(int n, float[] x, int xOff, float[] y, int yOff);
+}

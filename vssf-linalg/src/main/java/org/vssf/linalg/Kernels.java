@@ -1,0 +1,265 @@
+package org.vssf.linalg;
+
+import org.ejml.data.FMatrixRMaj;
+
+/**
+ * Validating facade over the active {@link KernelSupport} (SIMD when loaded, scalar otherwise; see
+ * {@link KernelProvider}). All arrays are row-major {@code float[]} with offsets and leading
+ * dimensions, so EJML {@link FMatrixRMaj#data} can be passed directly. Every argument is checked
+ * and errors name it.
+ */
+public final class Kernels {
+  /** Below this many multiply-adds ({@code m·n·k}) a GEMM runs on the calling thread. */
+  static final long GEMM_PARALLEL_THRESHOLD = 64L * 64 * 64;
+
+  private Kernels() {}
+
+  /** The implementation in use. */
+  public static KernelSupport support() {
+    return KernelProvider.active();
+  }
+
+  // ---------------------------------------------------------------------------------- GEMM
+
+  /**
+   * {@code C = α·op(A)·op(B) + β·C} with {@code op(X) = X} or {@code Xᵀ}; {@code op(A)} is {@code m
+   * × k}, {@code op(B)} is {@code k × n}, C is {@code m × n}. When {@code β = 0}, C is not read (NaN
+   * in C does not propagate). Uses {@link Parallel#defaultParallelism()} threads for large
+   * products; the result is bitwise identical for every thread count.
+   */
+  public static void gemm(
+      boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float beta, float[] c, int cOff, int ldc) {
+    gemm(support(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+        Parallel.defaultParallelism());
+  }
+
+  /** As {@link #gemm(boolean, boolean, int, int, int, float, float[], int, int, float[], int, int, float, float[], int, int)} with an explicit thread count. */
+  public static void gemm(
+      boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float beta, float[] c, int cOff, int ldc, int parallelism) {
+    gemm(support(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+        parallelism);
+  }
+
+  /** GEMM through a given implementation (tests and benchmarks compare implementations). */
+  public static void gemm(
+      KernelSupport impl, boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float beta, float[] c, int cOff, int ldc, int parallelism) {
+    final String op = "gemm";
+    Checks.nonNegative(op, "m", m);
+    Checks.nonNegative(op, "n", n);
+    Checks.nonNegative(op, "k", k);
+    Checks.positive(op, "parallelism", parallelism);
+    if (transA) {
+      Checks.matrix(op, "a", a, aOff, k, m, lda);
+    } else {
+      Checks.matrix(op, "a", a, aOff, m, k, lda);
+    }
+    if (transB) {
+      Checks.matrix(op, "b", b, bOff, n, k, ldb);
+    } else {
+      Checks.matrix(op, "b", b, bOff, k, n, ldb);
+    }
+    Checks.matrix(op, "c", c, cOff, m, n, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    scaleMatrix(m, n, beta, c, cOff, ldc);
+    if (k == 0 || alpha == 0f) {
+      return;
+    }
+    long work = (long) m * n * k;
+    int threads = work < GEMM_PARALLEL_THRESHOLD ? 1 : parallelism;
+    if (threads == 1) {
+      impl.gemmAccumulate(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return;
+    }
+    // Split C along its longer side into fixed blocks, one per chunk. Each element's sum is formed
+    // the same way whatever block holds it, so the result does not depend on the thread count.
+    if (n >= m) {
+      Parallel.forEachChunk(n, threads, (chunk, from, to) ->
+          impl.gemmAccumulate(transA, transB, m, to - from, k, alpha, a, aOff, lda,
+              b, transB ? bOff + from * ldb : bOff + from, ldb, c, cOff + from, ldc));
+    } else {
+      Parallel.forEachChunk(m, threads, (chunk, from, to) ->
+          impl.gemmAccumulate(transA, transB, to - from, n, k, alpha,
+              a, transA ? aOff + from : aOff + from * lda, lda, b, bOff, ldb,
+              c, cOff + from * ldc, ldc));
+    }
+  }
+
+  /** {@code C = A·B} for EJML matrices (C is reshaped), {@code α = 1, β = 0}. */
+  public static FMatrixRMaj mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+    if (a.numCols != b.numRows) {
+      throw new IllegalArgumentException("mult: [" + a.numRows + "," + a.numCols + "] x ["
+          + b.numRows + "," + b.numCols + "]: inner dimensions differ");
+    }
+    if (c == null) {
+      c = new FMatrixRMaj(a.numRows, b.numCols);
+    } else {
+      if (c == a || c == b) {
+        throw new IllegalArgumentException("mult: output aliases an input");
+      }
+      c.reshape(a.numRows, b.numCols);
+    }
+    gemm(false, false, a.numRows, b.numCols, a.numCols, 1f, a.data, 0, a.numCols,
+        b.data, 0, b.numCols, 0f, c.data, 0, c.numCols);
+    return c;
+  }
+
+  /** {@code C = β·C} over an {@code m × n} block; {@code β = 0} writes zeros without reading C. */
+  static void scaleMatrix(int m, int n, float beta, float[] c, int cOff, int ldc) {
+    if (beta == 1f) {
+      return;
+    }
+    for (int i = 0; i < m; i++) {
+      int row = cOff + i * ldc;
+      if (beta == 0f) {
+        java.util.Arrays.fill(c, row, row + n, 0f);
+      } else {
+        support().scale(n, beta, c, row, c, row);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------- vectors and reductions
+
+  /** {@code Σ_i x_i·y_i} over {@code n} elements. */
+  public static float dot(int n, float[] x, int xOff, float[] y, int yOff) {
+    Checks.nonNegative("dot", "n", n);
+    Checks.vector("dot", "x", x, xOff, n);
+    Checks.vector("dot", "y", y, yOff, n);
+    return support().dot(n, x, xOff, y, yOff);
+  }
+
+  /** {@code Σ_i x_i}. */
+  public static float sum(int n, float[] x, int xOff) {
+    Checks.nonNegative("sum", "n", n);
+    Checks.vector("sum", "x", x, xOff, n);
+    return support().sum(n, x, xOff);
+  }
+
+  /** {@code y += α·x}. */
+  public static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+    Checks.nonNegative("axpy", "n", n);
+    Checks.vector("axpy", "x", x, xOff, n);
+    Checks.vector("axpy", "y", y, yOff, n);
+    support().axpy(n, alpha, x, xOff, y, yOff);
+  }
+
+  /** {@code y = α·x} ({@code y} may be {@code x}). */
+  public static void scale(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+    unary("scale", n, x, xOff, y, yOff);
+    support().scale(n, alpha, x, xOff, y, yOff);
+  }
+
+  /** {@code z = x ⊙ y}. */
+  public static void mul(int n, float[] x, int xOff, float[] y, int yOff, float[] z, int zOff) {
+    binary("mul", n, x, xOff, y, yOff, z, zOff);
+    support().mul(n, x, xOff, y, yOff, z, zOff);
+  }
+
+  /**
+   * Column sums of a {@code rows × cols} matrix: {@code out_j (+)= Σ_i a_ij} (the sum over rows;
+   * e.g. a bias gradient). With {@code accumulate} the sums are added to {@code out}.
+   */
+  public static void columnSums(int rows, int cols, float[] a, int aOff, int lda,
+      float[] out, int outOff, boolean accumulate) {
+    Checks.nonNegative("columnSums", "rows", rows);
+    Checks.nonNegative("columnSums", "cols", cols);
+    Checks.matrix("columnSums", "a", a, aOff, rows, cols, lda);
+    Checks.vector("columnSums", "out", out, outOff, cols);
+    if (!accumulate) {
+      java.util.Arrays.fill(out, outOff, outOff + cols, 0f);
+    }
+    KernelSupport s = support();
+    for (int i = 0; i < rows; i++) {
+      s.axpy(cols, 1f, a, aOff + i * lda, out, outOff);
+    }
+  }
+
+  /**
+   * Row sums of a {@code rows × cols} matrix: {@code out_i (+)= Σ_j a_ij} (the sum over columns).
+   */
+  public static void rowSums(int rows, int cols, float[] a, int aOff, int lda,
+      float[] out, int outOff, boolean accumulate) {
+    Checks.nonNegative("rowSums", "rows", rows);
+    Checks.nonNegative("rowSums", "cols", cols);
+    Checks.matrix("rowSums", "a", a, aOff, rows, cols, lda);
+    Checks.vector("rowSums", "out", out, outOff, rows);
+    KernelSupport s = support();
+    for (int i = 0; i < rows; i++) {
+      float v = s.sum(cols, a, aOff + i * lda);
+      out[outOff + i] = accumulate ? out[outOff + i] + v : v;
+    }
+  }
+
+  // ------------------------------------------------------------------------- activations
+
+  /** {@code y = gelu(x)}, tanh approximation {@code ½x(1 + tanh(√(2/π)(x + 0.044715x³)))}. */
+  public static void gelu(int n, float[] x, int xOff, float[] y, int yOff) {
+    unary("gelu", n, x, xOff, y, yOff);
+    support().gelu(n, x, xOff, y, yOff);
+  }
+
+  /** {@code dx += dy ⊙ gelu'(x)}. */
+  public static void geluBackward(int n, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    binary("geluBackward", n, x, xOff, dy, dyOff, dx, dxOff);
+    support().geluBackward(n, x, xOff, dy, dyOff, dx, dxOff);
+  }
+
+  /** {@code y = tanh(x)}. */
+  public static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
+    unary("tanh", n, x, xOff, y, yOff);
+    support().tanh(n, x, xOff, y, yOff);
+  }
+
+  /** {@code dx += dy ⊙ (1 − y²)} with {@code y = tanh(x)}. */
+  public static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    binary("tanhBackward", n, y, yOff, dy, dyOff, dx, dxOff);
+    support().tanhBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+  }
+
+  /** {@code y = x > 0 ? x : slope·x}. */
+  public static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
+    unary("leakyRelu", n, x, xOff, y, yOff);
+    support().leakyRelu(n, slope, x, xOff, y, yOff);
+  }
+
+  /** {@code dx += dy ⊙ (x > 0 ? 1 : slope)}. */
+  public static void leakyReluBackward(int n, float slope, float[] x, int xOff, float[] dy, int dyOff,
+      float[] dx, int dxOff) {
+    binary("leakyReluBackward", n, x, xOff, dy, dyOff, dx, dxOff);
+    support().leakyReluBackward(n, slope, x, xOff, dy, dyOff, dx, dxOff);
+  }
+
+  /** {@code y = exp(x)}. */
+  public static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    unary("exp", n, x, xOff, y, yOff);
+    support().exp(n, x, xOff, y, yOff);
+  }
+
+  /** {@code y = log(x)}. */
+  public static void log(int n, float[] x, int xOff, float[] y, int yOff) {
+    unary("log", n, x, xOff, y, yOff);
+    support().log(n, x, xOff, y, yOff);
+  }
+
+  private static void unary(String op, int n, float[] x, int xOff, float[] y, int yOff) {
+    Checks.nonNegative(op, "n", n);
+    Checks.vector(op, "x", x, xOff, n);
+    Checks.vector(op, "y", y, yOff, n);
+  }
+
+  private static void binary(String op, int n, float[] x, int xOff, float[] y, int yOff,
+      float[] z, int zOff) {
+    Checks.nonNegative(op, "n", n);
+    Checks.vector(op, "x", x, xOff, n);
+    Checks.vector(op, "y", y, yOff, n);
+    Checks.vector(op, "out", z, zOff, n);
+  }
+}

@@ -1,0 +1,426 @@
+package org.vssf.linalg.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.vssf.linalg.KernelSupport;
+
+/**
+ * {@link KernelSupport} on {@code jdk.incubator.vector} ({@code FloatVector} of the preferred
+ * species: 16 lanes with AVX-512). Loaded by name from {@code KernelProvider} only after the
+ * module probe succeeds; never referenced statically from the portable code.
+ *
+ * <p>GEMM follows the Goto/BLIS scheme: op(B) is packed into {@code KC × NR} panels and op(A) into
+ * {@code MR × KC} panels (zero-padded at the edges), and a {@code MR × NR = 6 × 2·lanes} register
+ * tile accumulates {@code Σ_p a_ip·b_pj} with FMAs; {@code C += α·tile}. Edge tiles run the same
+ * kernel on a copy of C, so every element is computed identically wherever it sits.
+ */
+public final class PanamaKernels implements KernelSupport {
+  /** Species constants; a failed probe fails this holder, not the enclosing class. */
+  static final class V {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final int MR = 6;
+    static final int NR = 2 * L;
+  }
+
+  static final int KC = Integer.getInteger("vssf.gemm.kc", 256);
+  static final int MC = roundUp(Integer.getInteger("vssf.gemm.mc", 72), V.MR);
+  static final int NC = roundUp(Integer.getInteger("vssf.gemm.nc", 1024), V.NR);
+
+  private static final float GELU_C = 0.7978845608028654f; // √(2/π)
+  private static final float GELU_A = 0.044715f;
+
+  private static int roundUp(int v, int multiple) {
+    return Math.max(multiple, (v + multiple - 1) / multiple * multiple);
+  }
+
+  /** Per-thread packed panels and an edge tile, allocated on first use and reused. */
+  private static final class Workspace {
+    final float[] aPack = new float[MC * KC];
+    final float[] bPack = new float[KC * NC];
+    final float[] tile = new float[V.MR * V.NR];
+  }
+
+  private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+  /** Probes the species; throws if the platform's preferred vector is too narrow to pay off. */
+  public PanamaKernels() {
+    if (V.L < 4) {
+      throw new UnsupportedOperationException("preferred float vector has only " + V.L + " lanes");
+    }
+  }
+
+  @Override
+  public String name() {
+    return "panama-" + V.S.vectorBitSize();
+  }
+
+  // ------------------------------------------------------------------------------- GEMM
+
+  @Override
+  public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    final int mr = V.MR;
+    final int nr = V.NR;
+    Workspace ws = WORKSPACE.get();
+    float[] ap = ws.aPack;
+    float[] bp = ws.bPack;
+    for (int jc = 0; jc < n; jc += NC) {
+      int nc = Math.min(NC, n - jc);
+      for (int pc = 0; pc < k; pc += KC) {
+        int kc = Math.min(KC, k - pc);
+        packB(transB, b, bOff, ldb, pc, jc, kc, nc, bp);
+        for (int ic = 0; ic < m; ic += MC) {
+          int mc = Math.min(MC, m - ic);
+          packA(transA, a, aOff, lda, ic, pc, mc, kc, ap);
+          for (int jr = 0; jr < nc; jr += nr) {
+            int nn = Math.min(nr, nc - jr);
+            int bPanel = jr * kc;
+            for (int ir = 0; ir < mc; ir += mr) {
+              int mm = Math.min(mr, mc - ir);
+              int cAt = cOff + (ic + ir) * ldc + jc + jr;
+              if (mm == mr && nn == nr) {
+                kernel(kc, alpha, ap, ir * kc, bp, bPanel, c, cAt, ldc);
+              } else {
+                edge(kc, alpha, ap, ir * kc, bp, bPanel, c, cAt, ldc, mm, nn, ws.tile);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Runs the full kernel on a copy of a partial C tile, then copies the valid part back. */
+  private static void edge(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
+      float[] c, int cAt, int ldc, int mm, int nn, float[] tile) {
+    final int nr = V.NR;
+    java.util.Arrays.fill(tile, 0f);
+    for (int i = 0; i < mm; i++) {
+      System.arraycopy(c, cAt + i * ldc, tile, i * nr, nn);
+    }
+    kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+    for (int i = 0; i < mm; i++) {
+      System.arraycopy(tile, i * nr, c, cAt + i * ldc, nn);
+    }
+  }
+
+  /** {@code op(A)[ic:ic+mc, pc:pc+kc]} into MR-row panels, p-major within a panel, zero-padded. */
+  private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int pc, int mc,
+      int kc, float[] dst) {
+    final int mr = V.MR;
+    for (int ir = 0; ir < mc; ir += mr) {
+      int rows = Math.min(mr, mc - ir);
+      int base = ir * kc;
+      if (!transA) {
+        for (int i = 0; i < rows; i++) {
+          int src = aOff + (ic + ir + i) * lda + pc;
+          for (int p = 0; p < kc; p++) {
+            dst[base + p * mr + i] = a[src + p];
+          }
+        }
+      } else {
+        for (int p = 0; p < kc; p++) {
+          System.arraycopy(a, aOff + (pc + p) * lda + ic + ir, dst, base + p * mr, rows);
+        }
+      }
+      if (rows < mr) {
+        for (int p = 0; p < kc; p++) {
+          java.util.Arrays.fill(dst, base + p * mr + rows, base + (p + 1) * mr, 0f);
+        }
+      }
+    }
+  }
+
+  /** {@code op(B)[pc:pc+kc, jc:jc+nc]} into NR-column panels, p-major within a panel, zero-padded. */
+  private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int jc, int kc,
+      int nc, float[] dst) {
+    final int nr = V.NR;
+    for (int jr = 0; jr < nc; jr += nr) {
+      int cols = Math.min(nr, nc - jr);
+      int base = jr * kc;
+      if (!transB) {
+        for (int p = 0; p < kc; p++) {
+          System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, dst, base + p * nr, cols);
+        }
+      } else {
+        for (int j = 0; j < cols; j++) {
+          int src = bOff + (jc + jr + j) * ldb + pc;
+          for (int p = 0; p < kc; p++) {
+            dst[base + p * nr + j] = b[src + p];
+          }
+        }
+      }
+      if (cols < nr) {
+        for (int p = 0; p < kc; p++) {
+          java.util.Arrays.fill(dst, base + p * nr + cols, base + (p + 1) * nr, 0f);
+        }
+      }
+    }
+  }
+
+  /** The 6 × 2·lanes register tile: {@code C[0:6, 0:NR] += α·Σ_p a_p ⊗ b_p}. */
+  private static void kernel(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
+      float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    int ai = apOff;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, ai += 6, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, ap[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, ap[ai + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, ap[ai + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, ap[ai + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, ap[ai + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, ap[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    store(c00, c01, va, c, cOff, l);
+    store(c10, c11, va, c, cOff + ldc, l);
+    store(c20, c21, va, c, cOff + 2 * ldc, l);
+    store(c30, c31, va, c, cOff + 3 * ldc, l);
+    store(c40, c41, va, c, cOff + 4 * ldc, l);
+    store(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+
+  private static void store(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
+    x0.fma(alpha, FloatVector.fromArray(V.S, c, at)).intoArray(c, at);
+    x1.fma(alpha, FloatVector.fromArray(V.S, c, at + l)).intoArray(c, at + l);
+  }
+
+  // ------------------------------------------------------------------- vectors and reductions
+
+  @Override
+  public float dot(int n, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector acc0 = FloatVector.zero(s);
+    FloatVector acc1 = acc0;
+    FloatVector acc2 = acc0;
+    FloatVector acc3 = acc0;
+    int i = 0;
+    int bound4 = n - 4 * l;
+    for (; i <= bound4; i += 4 * l) {
+      acc0 = FloatVector.fromArray(s, x, xOff + i).fma(FloatVector.fromArray(s, y, yOff + i), acc0);
+      acc1 = FloatVector.fromArray(s, x, xOff + i + l).fma(FloatVector.fromArray(s, y, yOff + i + l), acc1);
+      acc2 = FloatVector.fromArray(s, x, xOff + i + 2 * l).fma(FloatVector.fromArray(s, y, yOff + i + 2 * l), acc2);
+      acc3 = FloatVector.fromArray(s, x, xOff + i + 3 * l).fma(FloatVector.fromArray(s, y, yOff + i + 3 * l), acc3);
+    }
+    for (; i <= n - l; i += l) {
+      acc0 = FloatVector.fromArray(s, x, xOff + i).fma(FloatVector.fromArray(s, y, yOff + i), acc0);
+    }
+    float r = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += x[xOff + i] * y[yOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public float sum(int n, float[] x, int xOff) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector acc0 = FloatVector.zero(s);
+    FloatVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = acc0.add(FloatVector.fromArray(s, x, xOff + i));
+      acc1 = acc1.add(FloatVector.fromArray(s, x, xOff + i + l));
+    }
+    for (; i <= n - l; i += l) {
+      acc0 = acc0.add(FloatVector.fromArray(s, x, xOff + i));
+    }
+    float r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += x[xOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector.fromArray(s, x, xOff + i).fma(va, FloatVector.fromArray(s, y, yOff + i))
+          .intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] += alpha * x[xOff + i];
+    }
+  }
+
+  @Override
+  public void scale(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector.fromArray(s, x, xOff + i).mul(alpha).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] = alpha * x[xOff + i];
+    }
+  }
+
+  @Override
+  public void mul(int n, float[] x, int xOff, float[] y, int yOff, float[] z, int zOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector.fromArray(s, x, xOff + i).mul(FloatVector.fromArray(s, y, yOff + i))
+          .intoArray(z, zOff + i);
+    }
+    for (; i < n; i++) {
+      z[zOff + i] = x[xOff + i] * y[yOff + i];
+    }
+  }
+
+  // ------------------------------------------------------------------------- activations
+
+  private static FloatVector geluOf(FloatVector x) {
+    FloatVector u = x.mul(x).fma(GELU_A, 1f).mul(x).mul(GELU_C);
+    FloatVector t = u.lanewise(VectorOperators.TANH);
+    return x.mul(0.5f).mul(t.add(1f));
+  }
+
+  @Override
+  public void gelu(int n, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      geluOf(FloatVector.fromArray(s, x, xOff + i)).intoArray(y, yOff + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = s.indexInRange(i, n);
+      geluOf(FloatVector.fromArray(s, x, xOff + i, m)).intoArray(y, yOff + i, m);
+    }
+  }
+
+  private static FloatVector geluGrad(FloatVector x) {
+    FloatVector x2 = x.mul(x);
+    FloatVector t = x2.fma(GELU_A, 1f).mul(x).mul(GELU_C).lanewise(VectorOperators.TANH);
+    // ½(1+t) + ½x(1−t²)·c·(1 + 3a·x²)
+    FloatVector sech2 = t.mul(t).neg().add(1f);
+    FloatVector inner = x2.fma(3f * GELU_A, 1f).mul(GELU_C);
+    return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(sech2).mul(inner));
+  }
+
+  @Override
+  public void geluBackward(int n, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      geluGrad(FloatVector.fromArray(s, x, xOff + i))
+          .fma(FloatVector.fromArray(s, dy, dyOff + i), FloatVector.fromArray(s, dx, dxOff + i))
+          .intoArray(dx, dxOff + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = s.indexInRange(i, n);
+      geluGrad(FloatVector.fromArray(s, x, xOff + i, m))
+          .fma(FloatVector.fromArray(s, dy, dyOff + i, m), FloatVector.fromArray(s, dx, dxOff + i, m))
+          .intoArray(dx, dxOff + i, m);
+    }
+  }
+
+  @Override
+  public void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
+    unaryOp(VectorOperators.TANH, n, x, xOff, y, yOff);
+  }
+
+  @Override
+  public void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector t = FloatVector.fromArray(s, y, yOff + i);
+      t.mul(t).neg().add(1f)
+          .fma(FloatVector.fromArray(s, dy, dyOff + i), FloatVector.fromArray(s, dx, dxOff + i))
+          .intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float t = y[yOff + i];
+      dx[dxOff + i] += dy[dyOff + i] * (1f - t * t);
+    }
+  }
+
+  @Override
+  public void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector v = FloatVector.fromArray(s, x, xOff + i);
+      v.blend(v.mul(slope), v.compare(VectorOperators.GT, 0f).not()).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v > 0f ? v : slope * v;
+    }
+  }
+
+  @Override
+  public void leakyReluBackward(int n, float slope, float[] x, int xOff, float[] dy, int dyOff,
+      float[] dx, int dxOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector g = FloatVector.fromArray(s, dy, dyOff + i);
+      VectorMask<Float> pos = FloatVector.fromArray(s, x, xOff + i).compare(VectorOperators.GT, 0f);
+      g.mul(slope).blend(g, pos).add(FloatVector.fromArray(s, dx, dxOff + i)).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float g = dy[dyOff + i];
+      dx[dxOff + i] += x[xOff + i] > 0f ? g : slope * g;
+    }
+  }
+
+  @Override
+  public void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    unaryOp(VectorOperators.EXP, n, x, xOff, y, yOff);
+  }
+
+  @Override
+  public void log(int n, float[] x, int xOff, float[] y, int yOff) {
+    unaryOp(VectorOperators.LOG, n, x, xOff, y, yOff);
+  }
+
+  private static void unaryOp(VectorOperators.Unary op, int n, float[] x, int xOff, float[] y, int yOff) {
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      FloatVector.fromArray(s, x, xOff + i).lanewise(op).intoArray(y, yOff + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = s.indexInRange(i, n);
+      FloatVector.fromArray(s, x, xOff + i, m).lanewise(op).intoArray(y, yOff + i, m);
+    }
+  }
+}
