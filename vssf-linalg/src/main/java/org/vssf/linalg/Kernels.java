@@ -159,7 +159,7 @@ public final class Kernels {
 
   /** {@code z = x ⊙ y}. */
   public static void mul(int n, float[] x, int xOff, float[] y, int yOff, float[] z, int zOff) {
-    binary("mul", n, x, xOff, y, yOff, z, zOff);
+    check3("mul", n, "x", x, xOff, "y", y, yOff, "z", z, zOff);
     support().mul(n, x, xOff, y, yOff, z, zOff);
   }
 
@@ -208,7 +208,7 @@ public final class Kernels {
 
   /** {@code dx += dy ⊙ gelu'(x)}. */
   public static void geluBackward(int n, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-    binary("geluBackward", n, x, xOff, dy, dyOff, dx, dxOff);
+    check3("geluBackward", n, "x", x, xOff, "dy", dy, dyOff, "dx", dx, dxOff);
     support().geluBackward(n, x, xOff, dy, dyOff, dx, dxOff);
   }
 
@@ -220,7 +220,7 @@ public final class Kernels {
 
   /** {@code dx += dy ⊙ (1 − y²)} with {@code y = tanh(x)}. */
   public static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-    binary("tanhBackward", n, y, yOff, dy, dyOff, dx, dxOff);
+    check3("tanhBackward", n, "y", y, yOff, "dy", dy, dyOff, "dx", dx, dxOff);
     support().tanhBackward(n, y, yOff, dy, dyOff, dx, dxOff);
   }
 
@@ -233,7 +233,7 @@ public final class Kernels {
   /** {@code dx += dy ⊙ (x > 0 ? 1 : slope)}. */
   public static void leakyReluBackward(int n, float slope, float[] x, int xOff, float[] dy, int dyOff,
       float[] dx, int dxOff) {
-    binary("leakyReluBackward", n, x, xOff, dy, dyOff, dx, dxOff);
+    check3("leakyReluBackward", n, "x", x, xOff, "dy", dy, dyOff, "dx", dx, dxOff);
     support().leakyReluBackward(n, slope, x, xOff, dy, dyOff, dx, dxOff);
   }
 
@@ -255,11 +255,11 @@ public final class Kernels {
     Checks.vector(op, "y", y, yOff, n);
   }
 
-  private static void binary(String op, int n, float[] x, int xOff, float[] y, int yOff,
-      float[] z, int zOff) {
+  private static void check3(String op, int n, String xName, float[] x, int xOff,
+      String yName, float[] y, int yOff, String zName, float[] z, int zOff) {
     Checks.nonNegative(op, "n", n);
-    Checks.vector(op, "x", x, xOff, n);
-    Checks.vector(op, "y", y, yOff, n);
-    Checks.vector(op, "out", z, zOff, n);
+    Checks.vector(op, xName, x, xOff, n);
+    Checks.vector(op, yName, y, yOff, n);
+    Checks.vector(op, zName, z, zOff, n);
   }
 }
