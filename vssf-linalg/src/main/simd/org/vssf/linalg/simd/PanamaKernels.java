@@ -62,6 +62,23 @@ public final class PanamaKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    if (n <= V.NR / 2 && m > n) {
+      // Skinny C: most of every NR-wide tile would be padding. Compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead,
+      // storing tiles transposed. Each element still gets the same FMA chain, so the result is
+      // bitwise the same as the direct path.
+      blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
+    } else {
+      blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
+    }
+  }
+
+  /**
+   * The blocked product {@code D += α·op(A)·op(B)} where D is C itself, or Cᵀ when {@code
+   * cTransposed} (then D's element (i, j) lives at {@code c[cOff + j·ldc + i]}).
+   */
+  private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean cTransposed) {
     final int mr = V.MR;
     final int nr = V.NR;
     Workspace ws = WORKSPACE.get();
@@ -80,11 +97,16 @@ public final class PanamaKernels implements KernelSupport {
             int bPanel = jr * kc;
             for (int ir = 0; ir < mc; ir += mr) {
               int mm = Math.min(mr, mc - ir);
-              int cAt = cOff + (ic + ir) * ldc + jc + jr;
-              if (mm == mr && nn == nr) {
-                kernel(kc, alpha, ap, ir * kc, bp, bPanel, c, cAt, ldc);
+              int row = ic + ir;
+              int col = jc + jr;
+              if (!cTransposed && mm == mr && nn == nr) {
+                kernel(kc, alpha, ap, ir * kc, bp, bPanel, c, cOff + row * ldc + col, ldc);
               } else {
-                edge(kc, alpha, ap, ir * kc, bp, bPanel, c, cAt, ldc, mm, nn, ws.tile);
+                // D(row + i, col + j) sits at c[at + i·di + j·dj].
+                int at = cTransposed ? cOff + col * ldc + row : cOff + row * ldc + col;
+                int di = cTransposed ? 1 : ldc;
+                int dj = cTransposed ? ldc : 1;
+                viaTile(kc, alpha, ap, ir * kc, bp, bPanel, c, at, di, dj, mm, nn, ws.tile);
               }
             }
           }
@@ -93,17 +115,34 @@ public final class PanamaKernels implements KernelSupport {
     }
   }
 
-  /** Runs the full kernel on a copy of a partial C tile, then copies the valid part back. */
-  private static void edge(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
-      float[] c, int cAt, int ldc, int mm, int nn, float[] tile) {
+  /**
+   * Runs the full kernel on a copy of a partial or strided tile of D (element (i, j) at {@code
+   * c[at + i·di + j·dj]}), then copies the valid part back: the same arithmetic as a direct store.
+   */
+  private static void viaTile(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
+      float[] c, int at, int di, int dj, int mm, int nn, float[] tile) {
     final int nr = V.NR;
     java.util.Arrays.fill(tile, 0f);
     for (int i = 0; i < mm; i++) {
-      System.arraycopy(c, cAt + i * ldc, tile, i * nr, nn);
+      int src = at + i * di;
+      if (dj == 1) {
+        System.arraycopy(c, src, tile, i * nr, nn);
+      } else {
+        for (int j = 0; j < nn; j++) {
+          tile[i * nr + j] = c[src + j * dj];
+        }
+      }
     }
     kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
     for (int i = 0; i < mm; i++) {
-      System.arraycopy(tile, i * nr, c, cAt + i * ldc, nn);
+      int dst = at + i * di;
+      if (dj == 1) {
+        System.arraycopy(tile, i * nr, c, dst, nn);
+      } else {
+        for (int j = 0; j < nn; j++) {
+          c[dst + j * dj] = tile[i * nr + j];
+        }
+      }
     }
   }
 
