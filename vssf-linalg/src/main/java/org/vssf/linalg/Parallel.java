@@ -86,39 +86,36 @@ public final class Parallel {
       return;
     }
     ForkJoinPool p = pool();
-    @SuppressWarnings("unchecked")
+    // Each chunk records its own failure, so the caller gets the original exception object (a
+    // ForkJoinTask.join would rethrow a reconstructed copy), and the lowest failing chunk wins.
+    Throwable[] failures = new Throwable[chunks];
     ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks];
     for (int c = 1; c < chunks; c++) {
       final int chunk = c;
       final int from = chunkStart(n, chunks, c);
       final int to = chunkStart(n, chunks, c + 1);
-      tasks[c] = p.submit(() -> body.run(chunk, from, to));
+      tasks[c] = p.submit(() -> runChunk(body, chunk, from, to, failures));
     }
-    RuntimeException first = null;
-    try {
-      body.run(0, 0, chunkStart(n, chunks, 1));
-    } catch (RuntimeException | Error e) {
-      first = asRuntime(e);
-    }
+    runChunk(body, 0, 0, chunkStart(n, chunks, 1), failures);
     for (int c = 1; c < chunks; c++) {
-      try {
-        tasks[c].join();
-      } catch (RuntimeException | Error e) {
-        if (first == null) {
-          first = asRuntime(e);
-        }
-      }
+      tasks[c].join();
     }
-    if (first != null) {
-      throw first;
+    for (Throwable t : failures) {
+      if (t instanceof RuntimeException) {
+        throw (RuntimeException) t;
+      }
+      if (t instanceof Error) {
+        throw (Error) t;
+      }
     }
   }
 
-  private static RuntimeException asRuntime(Throwable t) {
-    if (t instanceof Error) {
-      throw (Error) t;
+  private static void runChunk(ChunkBody body, int chunk, int from, int to, Throwable[] failures) {
+    try {
+      body.run(chunk, from, to);
+    } catch (RuntimeException | Error e) {
+      failures[chunk] = e;
     }
-    return (RuntimeException) t;
   }
 
   private static ForkJoinPool pool() {
