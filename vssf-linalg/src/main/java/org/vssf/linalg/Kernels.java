@@ -71,7 +71,7 @@ public final class Kernels {
     if (m == 0 || n == 0) {
       return;
     }
-    scaleMatrix(m, n, beta, c, cOff, ldc);
+    scaleMatrix(impl, m, n, beta, c, cOff, ldc);
     if (k == 0 || alpha == 0f) {
       return;
     }
@@ -115,7 +115,7 @@ public final class Kernels {
   }
 
   /** {@code C = β·C} over an {@code m × n} block; {@code β = 0} writes zeros without reading C. */
-  static void scaleMatrix(int m, int n, float beta, float[] c, int cOff, int ldc) {
+  static void scaleMatrix(KernelSupport impl, int m, int n, float beta, float[] c, int cOff, int ldc) {
     if (beta == 1f) {
       return;
     }
@@ -124,7 +124,7 @@ public final class Kernels {
       if (beta == 0f) {
         java.util.Arrays.fill(c, row, row + n, 0f);
       } else {
-        support().scale(n, beta, c, row, c, row);
+        impl.scale(n, beta, c, row, c, row);
       }
     }
   }
