@@ -381,7 +381,7 @@ public final class SpdBatch {
   }
 
   /** Threads worth using: at most one per {@link #MIN_CHUNK_WORK} multiply-adds of total work. */
-  private static int threads(int batch, long perMatrixWork, int parallelism) {
+  static int threads(int batch, long perMatrixWork, int parallelism) {
     long chunks = batch * perMatrixWork / MIN_CHUNK_WORK;
     return (int) Math.max(1, Math.min(parallelism, chunks));
   }
