@@ -37,6 +37,12 @@ public final class SpdBatch {
    */
   static final long MIN_CHUNK_WORK = 8192;
 
+  /**
+   * Diagonal entries multiplied before one log in the log-determinant: each float is in [2⁻¹⁴⁹,
+   * 2¹²⁸] and 6·149 &lt; 1022, so the partial product stays a normal double.
+   */
+  private static final int LOG_GROUP = 6;
+
   /** Per-thread {@code double} scratch, grown to the largest size requested and then reused. */
   private static final class Workspace {
     double[] data = new double[64];
@@ -348,15 +354,35 @@ public final class SpdBatch {
 
   private static void logDetRange(int m, float[] l, int lOff, float[] out, int outOff, int from, int to) {
     int mm = m * m;
+    int step = m + 1;
     for (int e = from; e < to; e++) {
       int base = lOff + e * mm;
+      // Σ log l_ii as log of partial products: a float lies in [2⁻¹⁴⁹, 2¹²⁸], so a product of up to
+      // LOG_GROUP of them stays a normal double, and one log serves LOG_GROUP diagonal entries.
       double s = 0.0;
-      for (int i = 0; i < m; i++) {
-        s += Math.log(l[base + i * m + i]);
+      boolean positive = true;
+      for (int i0 = 0; i0 < m; i0 += LOG_GROUP) {
+        int i1 = Math.min(m, i0 + LOG_GROUP);
+        double p = 1.0;
+        for (int i = i0; i < i1; i++) {
+          double v = l[base + i * step];
+          positive &= v > 0.0;
+          p *= v;
+        }
+        s += Math.log(p);
+      }
+      if (!positive) {
+        // Keep log's meaning entry by entry (two negative entries must not cancel): 0 → −∞, < 0 or
+        // NaN → NaN.
+        s = 0.0;
+        for (int i = 0; i < m; i++) {
+          s += Math.log(l[base + i * step]);
+        }
       }
       out[outOff + e] = (float) (2.0 * s);
     }
   }
+
 
   // -------------------------------------------------------------------------------- helpers
 

@@ -681,6 +681,27 @@ class SpdBatchTest extends SeededTest {
     assertEquals((float) (2 * Math.log(2)), out[0]);
     assertEquals(Float.NEGATIVE_INFINITY, out[1]);
     assertTrue(Float.isNaN(out[2]));
+    // Two negative diagonal entries must not cancel into a finite value.
+    float[] l2 = {-2f, 0f, 0f, -3f};
+    SpdBatch.logDetFromCholesky(1, 2, l2, 0, out, 0);
+    assertTrue(Float.isNaN(out[0]));
+  }
+
+  @Test
+  void logDetSurvivesExtremeDiagonals() {
+    // 16 diagonal entries at the ends of the float range: their product under- or overflows a
+    // double, the sum of logs does not.
+    int m = 16;
+    for (float d : new float[] {Float.MIN_VALUE, Float.MIN_NORMAL, 1e-20f, 3e18f, Float.MAX_VALUE}) {
+      float[] l = new float[m * m];
+      for (int i = 0; i < m; i++) {
+        l[i * m + i] = d;
+      }
+      float[] out = new float[1];
+      SpdBatch.logDetFromCholesky(1, m, l, 0, out, 0);
+      double ref = 2 * m * Math.log(d);
+      assertNear("logDet of " + d + "·I", new double[] {ref}, out, 0, EPS, 0);
+    }
   }
 
   // ------------------------------------------------------------------ aliasing and threads
