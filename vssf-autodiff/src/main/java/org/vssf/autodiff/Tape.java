@@ -1,0 +1,174 @@
+package org.vssf.autodiff;
+
+import java.util.ArrayList;
+
+/**
+ * The per-thread record of ops in execution order. Creation order is a topological order, so
+ * {@link #backward(Tensor)} is one reverse loop. After backward the tape is cleared and the
+ * intermediate gradients are dropped; leaf gradients stay (and accumulate) until zeroed.
+ */
+public final class Tape {
+  private static final ThreadLocal<Tape> CURRENT = ThreadLocal.withInitial(Tape::new);
+
+  private final ArrayList<Node> nodes = new ArrayList<>();
+  private int noGradDepth;
+  private int anomalyDepth;
+
+  private Tape() {}
+
+  static Tape current() {
+    return CURRENT.get();
+  }
+
+  /** Whether ops on this thread are being recorded now (not inside a no-grad scope). */
+  public static boolean isRecording() {
+    return current().noGradDepth == 0;
+  }
+
+  /** Number of ops recorded on this thread and not yet consumed by a backward pass. */
+  public static int size() {
+    return current().nodes.size();
+  }
+
+  /** Discards everything recorded on this thread (e.g. after a forward pass not followed by backward). */
+  public static void clear() {
+    Tape t = current();
+    for (Node n : t.nodes) {
+      n.output.creator = null;
+    }
+    t.nodes.clear();
+  }
+
+  /**
+   * Records {@code node} as the creator of a new output tensor when any input requires a
+   * gradient and recording is on; otherwise returns a plain tensor. Anomaly mode checks the value.
+   */
+  static Tensor record(Node node, int[] shape, float[] value) {
+    Tape t = current();
+    boolean grad = false;
+    if (t.noGradDepth == 0) {
+      for (Tensor in : node.inputs) {
+        if (in.requiresGrad) {
+          grad = true;
+          break;
+        }
+      }
+    }
+    Tensor out = new Tensor(shape, value, grad);
+    if (t.anomalyDepth > 0) {
+      checkFinite(node.op, "forward value", value, shape);
+    }
+    if (grad) {
+      node.output = out;
+      out.creator = node;
+      t.nodes.add(node);
+    }
+    return out;
+  }
+
+  /** Whether a node's output needs recording at all (lets ops skip building a node). */
+  static boolean anyRequiresGrad(Tensor a) {
+    return a.requiresGrad && current().noGradDepth == 0;
+  }
+
+  static void backward(Tensor loss) {
+    if (loss.data.length != 1) {
+      throw new IllegalStateException("backward: loss of shape " + Shapes.str(loss.shape)
+          + " is not a scalar; reduce it first (e.g. Ops.sum)");
+    }
+    if (!loss.requiresGrad) {
+      throw new IllegalStateException("backward: the loss does not require a gradient (no input"
+          + " requires one, or it was computed in a no-grad scope)");
+    }
+    Tape t = current();
+    loss.gradBuffer()[0] += 1f;
+    int end = t.nodes.size() - 1;
+    if (loss.creator != null) {
+      end = t.nodes.lastIndexOf(loss.creator);
+      if (end < 0) {
+        throw new IllegalStateException("backward: the loss was recorded on another thread or its"
+            + " tape was already consumed by an earlier backward");
+      }
+    }
+    boolean anomaly = t.anomalyDepth > 0;
+    try {
+      for (int i = end; i >= 0; i--) {
+        Node n = t.nodes.get(i);
+        float[] g = n.output.grad;
+        if (g != null) {
+          n.backward(g);
+          if (anomaly) {
+            for (Tensor in : n.inputs) {
+              if (in.requiresGrad && in.grad != null) {
+                checkFinite(n.op, "gradient", in.grad, in.shape);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      for (Node n : t.nodes) {
+        Tensor out = n.output;
+        out.creator = null;
+        if (out != loss) {
+          out.grad = null; // intermediate: release
+        }
+      }
+      t.nodes.clear();
+    }
+  }
+
+  static void checkFinite(String op, String what, float[] v, int[] shape) {
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        throw new ArithmeticException("anomaly: " + op + " produced " + v[i] + " in its " + what
+            + " at element " + i + " of " + Shapes.str(shape));
+      }
+    }
+  }
+
+  /** Scope in which nothing is recorded: {@code try (NoGrad ng = Tape.noGrad()) { ... }}. */
+  public static NoGrad noGrad() {
+    current().noGradDepth++;
+    return new NoGrad();
+  }
+
+  /**
+   * Scope in which the first op producing a NaN/Inf value or gradient throws, naming itself:
+   * {@code try (Anomaly a = Tape.detectAnomaly()) { ... }}. Costs one scan per op.
+   */
+  public static Anomaly detectAnomaly() {
+    current().anomalyDepth++;
+    return new Anomaly();
+  }
+
+  /** The no-grad scope handle. */
+  public static final class NoGrad implements AutoCloseable {
+    private boolean closed;
+
+    private NoGrad() {}
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        current().noGradDepth--;
+      }
+    }
+  }
+
+  /** The anomaly-detection scope handle. */
+  public static final class Anomaly implements AutoCloseable {
+    private boolean closed;
+
+    private Anomaly() {}
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        current().anomalyDepth--;
+      }
+    }
+  }
+}
