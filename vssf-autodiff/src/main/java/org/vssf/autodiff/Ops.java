@@ -367,4 +367,307 @@ public final class Ops {
   public static Tensor mean(Tensor x) {
     return scale(sum(x), 1f / x.data.length);
   }
+
+  // ============================================================================= shape
+
+  /**
+   * The same values viewed with another shape of the same size (no copy; one dimension may be
+   * {@code -1} and is inferred).
+   */
+  public static Tensor reshape(Tensor x, int... shape) {
+    int[] s = shape.clone();
+    int infer = -1;
+    long known = 1;
+    for (int i = 0; i < s.length; i++) {
+      if (s[i] == -1) {
+        if (infer >= 0) {
+          throw new IllegalArgumentException("reshape: more than one -1 in " + Shapes.str(shape));
+        }
+        infer = i;
+      } else if (s[i] < 0) {
+        throw new IllegalArgumentException("reshape: negative dimension in " + Shapes.str(shape));
+      } else {
+        known *= s[i];
+      }
+    }
+    if (infer >= 0) {
+      if (known == 0 || x.data.length % known != 0) {
+        throw new IllegalArgumentException("reshape: cannot infer -1 in " + Shapes.str(shape)
+            + " for " + x.data.length + " elements " + Shapes.str(x.shape));
+      }
+      s[infer] = (int) (x.data.length / known);
+    }
+    if (Shapes.size(s) != x.data.length) {
+      throw new IllegalArgumentException("reshape: " + Shapes.str(x.shape) + " (" + x.data.length
+          + " elements) cannot become " + Shapes.str(s));
+    }
+    int n = x.data.length;
+    return Tape.record(new Node("reshape", x) {
+      @Override
+      protected void backward(float[] g) {
+        Kernels.axpy(n, 1f, g, 0, gradOf(0), 0);
+      }
+    }, s, x.data);
+  }
+
+  /** Reorders the axes: output axis {@code i} is input axis {@code perm[i]}. */
+  public static Tensor permute(Tensor x, int... perm) {
+    int rank = x.shape.length;
+    if (perm.length != rank) {
+      throw new IllegalArgumentException("permute: permutation " + Shapes.str(perm) + " for shape "
+          + Shapes.str(x.shape));
+    }
+    boolean[] seen = new boolean[rank];
+    int[] outShape = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      int a = Shapes.axis("permute", perm[i], rank);
+      if (seen[a]) {
+        throw new IllegalArgumentException("permute: axis " + perm[i] + " repeated in " + Shapes.str(perm));
+      }
+      seen[a] = true;
+      outShape[i] = x.shape[a];
+    }
+    // source index of each output element: out strides walk the permuted input strides
+    int[] inSt = Shapes.strides(x.shape);
+    int[] permSt = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      permSt[i] = inSt[Shapes.axis("permute", perm[i], rank)];
+    }
+    int[] outSt = Shapes.strides(outShape);
+    int n = x.data.length;
+    int[] src = new int[n];
+    for (int i = 0; i < n; i++) {
+      int r = i;
+      int idx = 0;
+      for (int d = 0; d < rank; d++) {
+        int q = r / outSt[d];
+        r -= q * outSt[d];
+        idx += q * permSt[d];
+      }
+      src[i] = idx;
+    }
+    float[] xv = x.data;
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = xv[src[i]];
+    }
+    return Tape.record(new Node("permute", x) {
+      @Override
+      protected void backward(float[] g) {
+        float[] gx = gradOf(0);
+        for (int i = 0; i < n; i++) {
+          gx[src[i]] += g[i];
+        }
+      }
+    }, outShape, y);
+  }
+
+  /** Swaps the last two axes ({@code [..., n, m] → [..., m, n]}). */
+  public static Tensor transpose(Tensor x) {
+    int rank = x.shape.length;
+    if (rank < 2) {
+      throw new IllegalArgumentException("transpose: needs rank >= 2, got " + Shapes.str(x.shape));
+    }
+    int[] perm = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      perm[i] = i;
+    }
+    perm[rank - 2] = rank - 1;
+    perm[rank - 1] = rank - 2;
+    return permute(x, perm);
+  }
+
+  /** Elements {@code [start, end)} along {@code axis}. */
+  public static Tensor slice(Tensor x, int axis, int start, int end) {
+    int a = Shapes.axis("slice", axis, x.shape.length);
+    if (start < 0 || end > x.shape[a] || start > end) {
+      throw new IllegalArgumentException("slice: range [" + start + ", " + end + ") outside axis " + axis
+          + " of " + Shapes.str(x.shape));
+    }
+    int[] outShape = x.shape.clone();
+    outShape[a] = end - start;
+    int inner = 1;
+    for (int d = a + 1; d < x.shape.length; d++) {
+      inner *= x.shape[d];
+    }
+    int outer = 1;
+    for (int d = 0; d < a; d++) {
+      outer *= x.shape[d];
+    }
+    int inBlock = x.shape[a] * inner;
+    int outBlock = (end - start) * inner;
+    int skip = start * inner;
+    float[] y = new float[Shapes.size(outShape)];
+    for (int o = 0; o < outer; o++) {
+      System.arraycopy(x.data, o * inBlock + skip, y, o * outBlock, outBlock);
+    }
+    final int outerF = outer;
+    return Tape.record(new Node("slice", x) {
+      @Override
+      protected void backward(float[] g) {
+        float[] gx = gradOf(0);
+        for (int o = 0; o < outerF; o++) {
+          Kernels.axpy(outBlock, 1f, g, o * outBlock, gx, o * inBlock + skip);
+        }
+      }
+    }, outShape, y);
+  }
+
+  /** Concatenation along {@code axis}; all other dimensions must agree. */
+  public static Tensor concat(int axis, Tensor... xs) {
+    if (xs.length == 0) {
+      throw new IllegalArgumentException("concat: no tensors");
+    }
+    int rank = xs[0].shape.length;
+    int a = Shapes.axis("concat", axis, rank);
+    int[] outShape = xs[0].shape.clone();
+    outShape[a] = 0;
+    for (Tensor t : xs) {
+      if (t.shape.length != rank) {
+        throw new IllegalArgumentException("concat: " + Shapes.str(xs[0].shape) + " and " + Shapes.str(t.shape)
+            + " differ in rank");
+      }
+      for (int d = 0; d < rank; d++) {
+        if (d != a && t.shape[d] != xs[0].shape[d]) {
+          throw new IllegalArgumentException("concat: " + Shapes.str(xs[0].shape) + " and "
+              + Shapes.str(t.shape) + " differ outside axis " + axis);
+        }
+      }
+      outShape[a] += t.shape[a];
+    }
+    int inner = 1;
+    for (int d = a + 1; d < rank; d++) {
+      inner *= outShape[d];
+    }
+    int outer = 1;
+    for (int d = 0; d < a; d++) {
+      outer *= outShape[d];
+    }
+    int outBlock = outShape[a] * inner;
+    float[] y = new float[Shapes.size(outShape)];
+    int[] at = new int[xs.length];
+    int pos = 0;
+    for (int k = 0; k < xs.length; k++) {
+      at[k] = pos;
+      int block = xs[k].shape[a] * inner;
+      for (int o = 0; o < outer; o++) {
+        System.arraycopy(xs[k].data, o * block, y, o * outBlock + pos, block);
+      }
+      pos += block;
+    }
+    final int outerF = outer;
+    final int innerF = inner;
+    return Tape.record(new Node("concat", xs) {
+      @Override
+      protected void backward(float[] g) {
+        for (int k = 0; k < inputs.length; k++) {
+          if (!needs(k)) {
+            continue;
+          }
+          float[] gk = gradOf(k);
+          int block = inputs[k].shape[a] * innerF;
+          for (int o = 0; o < outerF; o++) {
+            Kernels.axpy(block, 1f, g, o * outBlock + at[k], gk, o * block);
+          }
+        }
+      }
+    }, outShape, y);
+  }
+
+  /** Stacks equal-shaped tensors along a new axis {@code axis} (0 ≤ axis ≤ rank). */
+  public static Tensor stack(int axis, Tensor... xs) {
+    if (xs.length == 0) {
+      throw new IllegalArgumentException("stack: no tensors");
+    }
+    int[] s0 = xs[0].shape;
+    if (axis < 0 || axis > s0.length) {
+      throw new IllegalArgumentException("stack: axis " + axis + " out of range for rank " + s0.length);
+    }
+    Tensor[] expanded = new Tensor[xs.length];
+    int[] e = new int[s0.length + 1];
+    for (int d = 0, j = 0; d < e.length; d++) {
+      e[d] = d == axis ? 1 : s0[j++];
+    }
+    for (int k = 0; k < xs.length; k++) {
+      if (!java.util.Arrays.equals(xs[k].shape, s0)) {
+        throw new IllegalArgumentException("stack: shapes " + Shapes.str(s0) + " and "
+            + Shapes.str(xs[k].shape) + " differ");
+      }
+      expanded[k] = reshape(xs[k], e);
+    }
+    return concat(axis, expanded);
+  }
+
+  /** Rows {@code index[i]} of {@code x} along axis 0: output {@code [index.length, ...]}. */
+  public static Tensor gatherRows(Tensor x, int... index) {
+    if (x.shape.length == 0) {
+      throw new IllegalArgumentException("gatherRows: scalar input");
+    }
+    int rows = x.shape[0];
+    int row = rows == 0 ? 0 : x.data.length / rows;
+    int[] idx = index.clone();
+    for (int i : idx) {
+      if (i < 0 || i >= rows) {
+        throw new IndexOutOfBoundsException("gatherRows: row " + i + " outside [0, " + rows + ") of "
+            + Shapes.str(x.shape));
+      }
+    }
+    int[] outShape = x.shape.clone();
+    outShape[0] = idx.length;
+    float[] y = new float[idx.length * row];
+    for (int i = 0; i < idx.length; i++) {
+      System.arraycopy(x.data, idx[i] * row, y, i * row, row);
+    }
+    return Tape.record(new Node("gatherRows", x) {
+      @Override
+      protected void backward(float[] g) {
+        float[] gx = gradOf(0);
+        for (int i = 0; i < idx.length; i++) {
+          Kernels.axpy(row, 1f, g, i * row, gx, idx[i] * row);
+        }
+      }
+    }, outShape, y);
+  }
+
+  // ===================================================================== gradient shaping
+
+  /** The same value with no gradient flowing back (a new leaf sharing the value array). */
+  public static Tensor stopGradient(Tensor x) {
+    return new Tensor(x.shape, x.data, false);
+  }
+
+  /**
+   * Identity forward; backward rescales the incoming gradient of each slice to L2 norm ≤ {@code
+   * maxNorm}. A slice is the set of elements that share their indices on all axes <em>not</em>
+   * listed in {@code axes} (e.g. latents {@code [B, T, m]} with {@code axes = {2}}: one vector of
+   * length m per (b, t)). Slices with a smaller norm pass unchanged.
+   */
+  public static Tensor clipGradNorm(Tensor x, float maxNorm, int... axes) {
+    if (!(maxNorm > 0)) {
+      throw new IllegalArgumentException("clipGradNorm: maxNorm must be > 0, got " + maxNorm);
+    }
+    int rank = x.shape.length;
+    int[] sliceShape = x.shape.clone(); // size-1 on the clipped axes: one entry per slice
+    for (int a : axes) {
+      sliceShape[Shapes.axis("clipGradNorm", a, rank)] = 1;
+    }
+    Broadcast slice = new Broadcast(sliceShape, x.shape);
+    int slices = Shapes.size(sliceShape);
+    int n = x.data.length;
+    return Tape.record(new Node("clipGradNorm", x) {
+      @Override
+      protected void backward(float[] g) {
+        double[] norm2 = new double[slices];
+        for (int i = 0; i < n; i++) {
+          norm2[slice.map(i)] += (double) g[i] * g[i];
+        }
+        float[] gx = gradOf(0);
+        for (int i = 0; i < n; i++) {
+          double norm = Math.sqrt(norm2[slice.map(i)]);
+          float f = norm > maxNorm ? (float) (maxNorm / norm) : 1f;
+          gx[i] += g[i] * f;
+        }
+      }
+    }, x.shape, x.data);
+  }
 }
