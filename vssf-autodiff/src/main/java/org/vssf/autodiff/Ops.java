@@ -21,7 +21,12 @@ public final class Ops {
     float dB(float a, float b, float y);
   }
 
+  private static final int[] SCALAR_SHAPE = new int[0];
+
   private static Tensor binary(String op, Tensor a, Tensor b, BinaryRule rule) {
+    if (java.util.Arrays.equals(a.shape, b.shape)) {
+      return sameShape(op, a, b, rule);
+    }
     int[] shape = Shapes.broadcast(op, a.shape, b.shape);
     int n = Shapes.size(shape);
     Broadcast ma = new Broadcast(a.shape, shape);
@@ -38,7 +43,11 @@ public final class Ops {
         y[i] = rule.value(av[ma.map(i)], bv[mb.map(i)]);
       }
     }
-    return Tape.record(new Node(op, a, b) {
+    Tensor out = Tape.result(op, shape, y, a, b);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node(op, a, b) {
       @Override
       protected void backward(float[] g) {
         boolean da = needs(0);
@@ -56,7 +65,39 @@ public final class Ops {
           }
         }
       }
-    }, shape, y);
+    });
+  }
+
+  /** The common case: equal shapes, no index maps, the output shares the shape array. */
+  private static Tensor sameShape(String op, Tensor a, Tensor b, BinaryRule rule) {
+    int n = a.data.length;
+    float[] av = a.data;
+    float[] bv = b.data;
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = rule.value(av[i], bv[i]);
+    }
+    Tensor out = Tape.result(op, a.shape, y, a, b);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node(op, a, b) {
+      @Override
+      protected void backward(float[] g) {
+        if (needs(0)) {
+          float[] ga = gradOf(0);
+          for (int i = 0; i < n; i++) {
+            ga[i] += g[i] * rule.dA(av[i], bv[i], y[i]);
+          }
+        }
+        if (needs(1)) {
+          float[] gb = gradOf(1);
+          for (int i = 0; i < n; i++) {
+            gb[i] += g[i] * rule.dB(av[i], bv[i], y[i]);
+          }
+        }
+      }
+    });
   }
 
   private static final BinaryRule ADD = new BinaryRule() {
@@ -119,7 +160,11 @@ public final class Ops {
     for (int i = 0; i < n; i++) {
       y[i] = rule.value(xv[i]);
     }
-    return Tape.record(new Node(op, x) {
+    Tensor out = Tape.result(op, x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node(op, x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -127,7 +172,7 @@ public final class Ops {
           gx[i] += g[i] * rule.derivative(xv[i], y[i]);
         }
       }
-    }, x.shape, y);
+    });
   }
 
   /** {@code −x}. */
@@ -140,12 +185,16 @@ public final class Ops {
     int n = x.data.length;
     float[] y = new float[n];
     Kernels.scale(n, s, x.data, 0, y, 0);
-    return Tape.record(new Node("scale", x) {
+    Tensor out = Tape.result("scale", x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("scale", x) {
       @Override
       protected void backward(float[] g) {
         Kernels.axpy(n, s, g, 0, gradOf(0), 0);
       }
-    }, x.shape, y);
+    });
   }
 
   /** {@code x + c} for a constant {@code c}. */
@@ -227,7 +276,11 @@ public final class Ops {
     int n = x.data.length;
     float[] y = new float[n];
     Kernels.exp(n, x.data, 0, y, 0);
-    return Tape.record(new Node("exp", x) {
+    Tensor out = Tape.result("exp", x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("exp", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -235,7 +288,7 @@ public final class Ops {
           gx[i] += g[i] * y[i];
         }
       }
-    }, x.shape, y);
+    });
   }
 
   /** {@code tanh x} (vector kernel); ∂ = 1 − tanh². */
@@ -243,12 +296,16 @@ public final class Ops {
     int n = x.data.length;
     float[] y = new float[n];
     Kernels.tanh(n, x.data, 0, y, 0);
-    return Tape.record(new Node("tanh", x) {
+    Tensor out = Tape.result("tanh", x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("tanh", x) {
       @Override
       protected void backward(float[] g) {
         Kernels.tanhBackward(n, y, 0, g, 0, gradOf(0), 0);
       }
-    }, x.shape, y);
+    });
   }
 
   /** GELU, tanh approximation {@code ½x(1 + tanh(√(2/π)(x + 0.044715x³)))} (vector kernel). */
@@ -257,12 +314,16 @@ public final class Ops {
     float[] xv = x.data;
     float[] y = new float[n];
     Kernels.gelu(n, xv, 0, y, 0);
-    return Tape.record(new Node("gelu", x) {
+    Tensor out = Tape.result("gelu", x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("gelu", x) {
       @Override
       protected void backward(float[] g) {
         Kernels.geluBackward(n, xv, 0, g, 0, gradOf(0), 0);
       }
-    }, x.shape, y);
+    });
   }
 
   /** Leaky ReLU {@code x > 0 ? x : slope·x} (vector kernel). */
@@ -271,12 +332,16 @@ public final class Ops {
     float[] xv = x.data;
     float[] y = new float[n];
     Kernels.leakyRelu(n, slope, xv, 0, y, 0);
-    return Tape.record(new Node("leakyRelu", x) {
+    Tensor out = Tape.result("leakyRelu", x.shape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("leakyRelu", x) {
       @Override
       protected void backward(float[] g) {
         Kernels.leakyReluBackward(n, slope, xv, 0, g, 0, gradOf(0), 0);
       }
-    }, x.shape, y);
+    });
   }
 
   // ========================================================================= reductions
@@ -288,7 +353,11 @@ public final class Ops {
     for (float v : x.data) {
       s += v;
     }
-    return Tape.record(new Node("sum", x) {
+    Tensor out = Tape.result("sum", SCALAR_SHAPE, new float[] {(float) s}, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("sum", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -297,7 +366,7 @@ public final class Ops {
           gx[i] += g0;
         }
       }
-    }, new int[0], new float[] {(float) s});
+    });
   }
 
   /**
@@ -345,7 +414,11 @@ public final class Ops {
     for (int i = 0; i < y.length; i++) {
       y[i] = (float) acc[i];
     }
-    return Tape.record(new Node("sum", x) {
+    Tensor out = Tape.result("sum", outShape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("sum", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -353,7 +426,7 @@ public final class Ops {
           gx[i] += g[map.map(i)];
         }
       }
-    }, outShape, y);
+    });
   }
 
   /** Mean over {@code axes}: {@link #sum(Tensor, int[], boolean)} divided by the count reduced. */
@@ -402,12 +475,16 @@ public final class Ops {
           + " elements) cannot become " + Shapes.str(s));
     }
     int n = x.data.length;
-    return Tape.record(new Node("reshape", x) {
+    Tensor out = Tape.result("reshape", s, x.data, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("reshape", x) {
       @Override
       protected void backward(float[] g) {
         Kernels.axpy(n, 1f, g, 0, gradOf(0), 0);
       }
-    }, s, x.data);
+    });
   }
 
   /** Reorders the axes: output axis {@code i} is input axis {@code perm[i]}. */
@@ -451,7 +528,11 @@ public final class Ops {
     for (int i = 0; i < n; i++) {
       y[i] = xv[src[i]];
     }
-    return Tape.record(new Node("permute", x) {
+    Tensor out = Tape.result("permute", outShape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("permute", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -459,7 +540,7 @@ public final class Ops {
           gx[src[i]] += g[i];
         }
       }
-    }, outShape, y);
+    });
   }
 
   /** Swaps the last two axes ({@code [..., n, m] → [..., m, n]}). */
@@ -502,7 +583,11 @@ public final class Ops {
       System.arraycopy(x.data, o * inBlock + skip, y, o * outBlock, outBlock);
     }
     final int outerF = outer;
-    return Tape.record(new Node("slice", x) {
+    Tensor out = Tape.result("slice", outShape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("slice", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -510,7 +595,7 @@ public final class Ops {
           Kernels.axpy(outBlock, 1f, g, o * outBlock, gx, o * inBlock + skip);
         }
       }
-    }, outShape, y);
+    });
   }
 
   /** Concatenation along {@code axis}; all other dimensions must agree. */
@@ -557,7 +642,11 @@ public final class Ops {
     }
     final int outerF = outer;
     final int innerF = inner;
-    return Tape.record(new Node("concat", xs) {
+    Tensor out = Tape.result("concat", outShape, y, xs);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("concat", xs) {
       @Override
       protected void backward(float[] g) {
         for (int k = 0; k < inputs.length; k++) {
@@ -571,7 +660,7 @@ public final class Ops {
           }
         }
       }
-    }, outShape, y);
+    });
   }
 
   /** Stacks equal-shaped tensors along a new axis {@code axis} (0 ≤ axis ≤ rank). */
@@ -618,7 +707,11 @@ public final class Ops {
     for (int i = 0; i < idx.length; i++) {
       System.arraycopy(x.data, idx[i] * row, y, i * row, row);
     }
-    return Tape.record(new Node("gatherRows", x) {
+    Tensor out = Tape.result("gatherRows", outShape, y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("gatherRows", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -626,7 +719,7 @@ public final class Ops {
           Kernels.axpy(row, 1f, g, i * row, gx, idx[i] * row);
         }
       }
-    }, outShape, y);
+    });
   }
 
   // ===================================================================== gradient shaping
@@ -654,7 +747,11 @@ public final class Ops {
     Broadcast slice = new Broadcast(sliceShape, x.shape);
     int slices = Shapes.size(sliceShape);
     int n = x.data.length;
-    return Tape.record(new Node("clipGradNorm", x) {
+    Tensor out = Tape.result("clipGradNorm", x.shape, x.data, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("clipGradNorm", x) {
       @Override
       protected void backward(float[] g) {
         double[] norm2 = new double[slices];
@@ -668,6 +765,6 @@ public final class Ops {
           gx[i] += g[i] * f;
         }
       }
-    }, x.shape, x.data);
+    });
   }
 }

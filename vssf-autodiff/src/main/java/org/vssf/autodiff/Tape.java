@@ -66,9 +66,43 @@ public final class Tape {
     return out;
   }
 
-  /** Whether a node's output needs recording at all (lets ops skip building a node). */
-  static boolean anyRequiresGrad(Tensor a) {
-    return a.requiresGrad && current().noGradDepth == 0;
+  /**
+   * The output tensor of an op over {@code a}: it requires a gradient when {@code a} does and
+   * recording is on. Ops build their {@link Node} only when it does (see {@link #attach}), so a
+   * no-grad forward allocates nothing but the output. Anomaly mode checks the value.
+   */
+  static Tensor result(String op, int[] shape, float[] value, Tensor a) {
+    return result(op, shape, value, a.requiresGrad);
+  }
+
+  /** As {@link #result(String, int[], float[], Tensor)} for two inputs. */
+  static Tensor result(String op, int[] shape, float[] value, Tensor a, Tensor b) {
+    return result(op, shape, value, a.requiresGrad || b.requiresGrad);
+  }
+
+  /** As {@link #result(String, int[], float[], Tensor)} for any number of inputs. */
+  static Tensor result(String op, int[] shape, float[] value, Tensor[] inputs) {
+    boolean any = false;
+    for (Tensor t : inputs) {
+      any |= t.requiresGrad;
+    }
+    return result(op, shape, value, any);
+  }
+
+  private static Tensor result(String op, int[] shape, float[] value, boolean inputsNeedGrad) {
+    Tape t = current();
+    if (t.anomalyDepth > 0) {
+      checkFinite(op, "forward value", value, shape);
+    }
+    return new Tensor(shape, value, inputsNeedGrad && t.noGradDepth == 0);
+  }
+
+  /** Records {@code node} as the creator of {@code out} (which must require a gradient). */
+  static Tensor attach(Tensor out, Node node) {
+    node.output = out;
+    out.creator = node;
+    current().nodes.add(node);
+    return out;
   }
 
   static void backward(Tensor loss) {
