@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.vssf.linalg.KernelSupport;
+import org.vssf.linalg.ScalarKernels;
 
 /**
  * {@link KernelSupport} on {@code jdk.incubator.vector} ({@code FloatVector} of the preferred
@@ -358,9 +359,8 @@ public final class PanamaKernels implements KernelSupport {
     for (int bound = s.loopBound(n); i < bound; i += V.L) {
       geluOf(FloatVector.fromArray(s, x, xOff + i)).intoArray(y, yOff + i);
     }
-    if (i < n) {
-      VectorMask<Float> m = s.indexInRange(i, n);
-      geluOf(FloatVector.fromArray(s, x, xOff + i, m)).intoArray(y, yOff + i, m);
+    for (; i < n; i++) { // scalar tail: masked vector tails allocate on small arrays (JDK 17)
+      y[yOff + i] = ScalarKernels.gelu(x[xOff + i]);
     }
   }
 
@@ -382,17 +382,17 @@ public final class PanamaKernels implements KernelSupport {
           .fma(FloatVector.fromArray(s, dy, dyOff + i), FloatVector.fromArray(s, dx, dxOff + i))
           .intoArray(dx, dxOff + i);
     }
-    if (i < n) {
-      VectorMask<Float> m = s.indexInRange(i, n);
-      geluGrad(FloatVector.fromArray(s, x, xOff + i, m))
-          .fma(FloatVector.fromArray(s, dy, dyOff + i, m), FloatVector.fromArray(s, dx, dxOff + i, m))
-          .intoArray(dx, dxOff + i, m);
+    for (; i < n; i++) {
+      dx[dxOff + i] += dy[dyOff + i] * ScalarKernels.geluDerivative(x[xOff + i]);
     }
   }
 
   @Override
   public void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
-    unaryOp(VectorOperators.TANH, n, x, xOff, y, yOff);
+    int i = unaryOp(VectorOperators.TANH, n, x, xOff, y, yOff);
+    for (; i < n; i++) {
+      y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+    }
   }
 
   @Override
@@ -443,23 +443,27 @@ public final class PanamaKernels implements KernelSupport {
 
   @Override
   public void exp(int n, float[] x, int xOff, float[] y, int yOff) {
-    unaryOp(VectorOperators.EXP, n, x, xOff, y, yOff);
+    int i = unaryOp(VectorOperators.EXP, n, x, xOff, y, yOff);
+    for (; i < n; i++) {
+      y[yOff + i] = (float) Math.exp(x[xOff + i]);
+    }
   }
 
   @Override
   public void log(int n, float[] x, int xOff, float[] y, int yOff) {
-    unaryOp(VectorOperators.LOG, n, x, xOff, y, yOff);
+    int i = unaryOp(VectorOperators.LOG, n, x, xOff, y, yOff);
+    for (; i < n; i++) {
+      y[yOff + i] = (float) Math.log(x[xOff + i]);
+    }
   }
 
-  private static void unaryOp(VectorOperators.Unary op, int n, float[] x, int xOff, float[] y, int yOff) {
+  /** Applies {@code op} over the whole vectors of the range; returns where the scalar tail starts. */
+  private static int unaryOp(VectorOperators.Unary op, int n, float[] x, int xOff, float[] y, int yOff) {
     final VectorSpecies<Float> s = V.S;
     int i = 0;
     for (int bound = s.loopBound(n); i < bound; i += V.L) {
       FloatVector.fromArray(s, x, xOff + i).lanewise(op).intoArray(y, yOff + i);
     }
-    if (i < n) {
-      VectorMask<Float> m = s.indexInRange(i, n);
-      FloatVector.fromArray(s, x, xOff + i, m).lanewise(op).intoArray(y, yOff + i, m);
-    }
+    return i;
   }
 }
