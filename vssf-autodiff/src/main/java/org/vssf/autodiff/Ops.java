@@ -271,59 +271,51 @@ public final class Ops {
     });
   }
 
-  /** {@code eˣ} (vector kernel); ∂ = eˣ. */
-  public static Tensor exp(Tensor x) {
-    int n = x.data.length;
-    float[] y = new float[n];
-    Kernels.exp(n, x.data, 0, y, 0);
-    Tensor out = Tape.result("exp", x.shape, y, x);
+  /** Backward of an elementwise kernel op: accumulates {@code gx += g ⊙ f'(x)} given x and y. */
+  private interface KernelBackward {
+    void accumulate(int n, float[] x, float[] y, float[] g, float[] gx);
+  }
+
+  /**
+   * Wraps an elementwise result {@code y = f(x)} computed by a kernel. {@code back} must be a
+   * non-capturing lambda (a constant), so a no-grad call allocates nothing beyond the output.
+   */
+  private static Tensor kernelUnary(String op, Tensor x, float[] y, KernelBackward back) {
+    Tensor out = Tape.result(op, x.shape, y, x);
     if (!out.requiresGrad) {
       return out;
     }
-    return Tape.attach(out, new Node("exp", x) {
+    return Tape.attach(out, new Node(op, x) {
       @Override
       protected void backward(float[] g) {
-        float[] gx = gradOf(0);
-        for (int i = 0; i < n; i++) {
-          gx[i] += g[i] * y[i];
-        }
+        back.accumulate(y.length, x.data, y, g, gradOf(0));
+      }
+    });
+  }
+
+  /** {@code eˣ} (vector kernel); ∂ = eˣ. */
+  public static Tensor exp(Tensor x) {
+    float[] y = new float[x.data.length];
+    Kernels.exp(y.length, x.data, 0, y, 0);
+    return kernelUnary("exp", x, y, (n, xv, yv, g, gx) -> {
+      for (int i = 0; i < n; i++) {
+        gx[i] += g[i] * yv[i];
       }
     });
   }
 
   /** {@code tanh x} (vector kernel); ∂ = 1 − tanh². */
   public static Tensor tanh(Tensor x) {
-    int n = x.data.length;
-    float[] y = new float[n];
-    Kernels.tanh(n, x.data, 0, y, 0);
-    Tensor out = Tape.result("tanh", x.shape, y, x);
-    if (!out.requiresGrad) {
-      return out;
-    }
-    return Tape.attach(out, new Node("tanh", x) {
-      @Override
-      protected void backward(float[] g) {
-        Kernels.tanhBackward(n, y, 0, g, 0, gradOf(0), 0);
-      }
-    });
+    float[] y = new float[x.data.length];
+    Kernels.tanh(y.length, x.data, 0, y, 0);
+    return kernelUnary("tanh", x, y, (n, xv, yv, g, gx) -> Kernels.tanhBackward(n, yv, 0, g, 0, gx, 0));
   }
 
   /** GELU, tanh approximation {@code ½x(1 + tanh(√(2/π)(x + 0.044715x³)))} (vector kernel). */
   public static Tensor gelu(Tensor x) {
-    int n = x.data.length;
-    float[] xv = x.data;
-    float[] y = new float[n];
-    Kernels.gelu(n, xv, 0, y, 0);
-    Tensor out = Tape.result("gelu", x.shape, y, x);
-    if (!out.requiresGrad) {
-      return out;
-    }
-    return Tape.attach(out, new Node("gelu", x) {
-      @Override
-      protected void backward(float[] g) {
-        Kernels.geluBackward(n, xv, 0, g, 0, gradOf(0), 0);
-      }
-    });
+    float[] y = new float[x.data.length];
+    Kernels.gelu(y.length, x.data, 0, y, 0);
+    return kernelUnary("gelu", x, y, (n, xv, yv, g, gx) -> Kernels.geluBackward(n, xv, 0, g, 0, gx, 0));
   }
 
   /** Leaky ReLU {@code x > 0 ? x : slope·x} (vector kernel). */

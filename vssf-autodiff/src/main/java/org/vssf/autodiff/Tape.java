@@ -161,47 +161,39 @@ public final class Tape {
     }
   }
 
-  /** Scope in which nothing is recorded: {@code try (NoGrad ng = Tape.noGrad()) { ... }}. */
-  public static NoGrad noGrad() {
+  /** Scope in which nothing is recorded: {@code try (Tape.Scope s = Tape.noGrad()) { ... }}. */
+  public static Scope noGrad() {
     current().noGradDepth++;
-    return new NoGrad();
+    return new Scope(false);
   }
 
   /**
    * Scope in which the first op producing a NaN/Inf value or gradient throws, naming itself:
-   * {@code try (Anomaly a = Tape.detectAnomaly()) { ... }}. Costs one scan per op.
+   * {@code try (Tape.Scope s = Tape.detectAnomaly()) { ... }}. Costs one scan per op.
    */
-  public static Anomaly detectAnomaly() {
+  public static Scope detectAnomaly() {
     current().anomalyDepth++;
-    return new Anomaly();
+    return new Scope(true);
   }
 
-  /** The no-grad scope handle. */
-  public static final class NoGrad implements AutoCloseable {
+  /** Handle of a no-grad or anomaly scope; closing it (once) ends the scope on this thread. */
+  public static final class Scope implements AutoCloseable {
+    private final boolean anomaly;
     private boolean closed;
 
-    private NoGrad() {}
-
-    @Override
-    public void close() {
-      if (!closed) {
-        closed = true;
-        current().noGradDepth--;
-      }
+    private Scope(boolean anomaly) {
+      this.anomaly = anomaly;
     }
-  }
-
-  /** The anomaly-detection scope handle. */
-  public static final class Anomaly implements AutoCloseable {
-    private boolean closed;
-
-    private Anomaly() {}
 
     @Override
     public void close() {
       if (!closed) {
         closed = true;
-        current().anomalyDepth--;
+        if (anomaly) {
+          current().anomalyDepth--;
+        } else {
+          current().noGradDepth--;
+        }
       }
     }
   }

@@ -140,7 +140,7 @@ class ElementwiseOpsTest extends SeededTest {
   @Test
   void noGradScopeRecordsNothing() {
     Tensor x = param(4);
-    try (Tape.NoGrad ng = Tape.noGrad()) {
+    try (Tape.Scope ng = Tape.noGrad()) {
       assertFalse(Tape.isRecording());
       Tensor y = Ops.exp(Ops.mul(x, x));
       assertFalse(y.requiresGrad());
@@ -152,7 +152,7 @@ class ElementwiseOpsTest extends SeededTest {
   @Test
   void anomalyModeNamesTheFirstBadOp() {
     Tensor x = Tensor.of(new float[] {1f, -1f}, 2).requiresGrad(true);
-    try (Tape.Anomaly a = Tape.detectAnomaly()) {
+    try (Tape.Scope a = Tape.detectAnomaly()) {
       Tensor ok = Ops.exp(x);
       ArithmeticException e = assertThrows(ArithmeticException.class, () -> Ops.sqrt(Ops.neg(ok)));
       assertEquals("anomaly: sqrt produced NaN in its forward value at element 0 of [2]", e.getMessage());

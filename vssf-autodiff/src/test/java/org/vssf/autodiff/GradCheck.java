@@ -51,7 +51,7 @@ public final class GradCheck {
       double[] numeric = new double[x.size()];
       double maxAbs = 0;
       float[] xv = x.data();
-      try (Tape.NoGrad ng = Tape.noGrad()) {
+      try (Tape.Scope ng = Tape.noGrad()) {
         for (int j = 0; j < xv.length; j++) {
           float orig = xv[j];
           double l1 = evalAt(f, inputs, w, xv, j, orig + h);

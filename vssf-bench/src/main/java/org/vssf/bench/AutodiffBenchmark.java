@@ -59,7 +59,7 @@ public class AutodiffBenchmark {
   @Benchmark
   @OperationsPerInvocation(CHAIN)
   public float tinyOpChainNoGrad() {
-    try (Tape.NoGrad ng = Tape.noGrad()) {
+    try (Tape.Scope ng = Tape.noGrad()) {
       Tensor x = x0;
       for (int i = 0; i < CHAIN; i += 3) {
         x = Ops.tanh(Ops.add(Ops.mul(x, w), c));

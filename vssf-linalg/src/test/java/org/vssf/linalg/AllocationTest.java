@@ -1,10 +1,8 @@
 package org.vssf.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
+import org.vssf.testing.Allocations;
 
 /**
  * Hot kernels allocate nothing per call once their thread-local workspaces exist. Checked on the
@@ -14,10 +12,6 @@ import org.junit.jupiter.api.Test;
 class AllocationTest {
   @Test
   void singleThreadedKernelsDoNotAllocate() {
-    java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-    assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
-    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
-    assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
     KernelSupport scalar = KernelProvider.scalar();
     int n = 300;
     float[] a = new float[n * n];
@@ -36,12 +30,11 @@ class AllocationTest {
       scalar.dot(n, a, 0, b, 0);
     };
     calls.run(); // creates the thread-local workspaces
-    long thread = Thread.currentThread().getId();
-    long before = mx.getThreadAllocatedBytes(thread);
-    for (int rep = 0; rep < 5; rep++) {
-      calls.run();
-    }
-    long allocated = mx.getThreadAllocatedBytes(thread) - before;
+    long allocated = Allocations.bytesAllocatedBy(() -> {
+      for (int rep = 0; rep < 5; rep++) {
+        calls.run();
+      }
+    });
     assertEquals(0, allocated, "bytes allocated by 5 rounds of warm kernel calls");
   }
 }
