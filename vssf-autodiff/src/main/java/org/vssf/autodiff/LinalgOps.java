@@ -78,7 +78,11 @@ public final class LinalgOps {
         Kernels.gemm(false, false, n, p, k, 1f, av, e * sa, k, bv, e * sb, p, 0f, y, e * sy, p);
       }
     }
-    return Tape.record(new Node("matmul", a, b) {
+    Tensor out = Tape.result("matmul", outShape, y, a, b);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("matmul", a, b) {
       @Override
       protected void backward(float[] g) {
         if (sharedB) {
@@ -101,27 +105,7 @@ public final class LinalgOps {
           }
         }
       }
-    }, outShape, y);
-  }
-
-  /** Swaps the last two axes: {@code [..., r, c] → [..., c, r]}; backward transposes the gradient. */
-  public static Tensor transpose(Tensor x) {
-    int rank = x.shape.length;
-    if (rank < 2) {
-      throw new IllegalArgumentException("transpose: " + Shapes.str(x.shape)
-          + ": needs at least 2 dimensions");
-    }
-    int r = x.shape[rank - 2];
-    int c = x.shape[rank - 1];
-    int batch = Shapes.size(leading(x.shape));
-    float[] y = new float[x.data.length];
-    transposeAdd(batch, r, c, x.data, y);
-    return Tape.record(new Node("transpose", x) {
-      @Override
-      protected void backward(float[] g) {
-        transposeAdd(batch, c, r, g, gradOf(0));
-      }
-    }, matrixShape(leading(x.shape), c, r), y);
+    });
   }
 
   /**
@@ -144,7 +128,11 @@ public final class LinalgOps {
         System.arraycopy(xv, row, y, row, Math.min(i + 1, c));
       }
     }
-    return Tape.record(new Node("tril", x) {
+    Tensor out = Tape.result("tril", x.shape.clone(), y, x);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("tril", x) {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
@@ -157,7 +145,7 @@ public final class LinalgOps {
           }
         }
       }
-    }, x.shape.clone(), y);
+    });
   }
 
   // ========================================================================== Cholesky
@@ -185,14 +173,18 @@ public final class LinalgOps {
     if (batch > 0 && m > 0) {
       SpdBatch.cholesky(a.name != null ? a.name : "cholesky input", batch, m, a.data, 0, l, 0);
     }
-    return Tape.record(new Node("cholesky", a) {
+    Tensor out = Tape.result("cholesky", a.shape.clone(), l, a);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("cholesky", a) {
       @Override
       protected void backward(float[] g) {
         if (batch > 0 && m > 0) {
           choleskyBackward(batch, m, l, g, gradOf(0));
         }
       }
-    }, a.shape.clone(), l);
+    });
   }
 
   /** Accumulates {@code Ā = L⁻ᵀ·½(Φ(LᵀL̄) + Φ(LᵀL̄)ᵀ)·L⁻¹}, symmetrised, into {@code ga}. */
@@ -235,7 +227,11 @@ public final class LinalgOps {
     if (batch > 0 && m > 0) {
       SpdBatch.logDetFromCholesky(batch, m, lv, 0, y, 0);
     }
-    return Tape.record(new Node("logDetFromCholesky", l) {
+    Tensor out = Tape.result("logDetFromCholesky", lead, y, l);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node("logDetFromCholesky", l) {
       @Override
       protected void backward(float[] g) {
         float[] gl = gradOf(0);
@@ -246,7 +242,7 @@ public final class LinalgOps {
           }
         }
       }
-    }, lead, y);
+    });
   }
 
   // ============================================================================ solves
@@ -275,7 +271,11 @@ public final class LinalgOps {
     if (work) {
       SpdBatch.solveTriangular(batch, m, k, lower, transpose, tv, 0, b.data, 0, x, 0);
     }
-    return Tape.record(new Node(op, t, b) {
+    Tensor out = Tape.result(op, b.shape.clone(), x, t, b);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node(op, t, b) {
       @Override
       protected void backward(float[] g) {
         if (!work) {
@@ -307,7 +307,7 @@ public final class LinalgOps {
           Kernels.axpy(gb.length, 1f, gb, 0, gradOf(1), 0);
         }
       }
-    }, b.shape.clone(), x);
+    });
   }
 
   /**
@@ -335,7 +335,11 @@ public final class LinalgOps {
     if (work) {
       SpdBatch.spdSolve(name, batch, m, k, av, 0, b.data, 0, x, 0);
     }
-    return Tape.record(new Node(op, a, b) {
+    Tensor out = Tape.result(op, b.shape.clone(), x, a, b);
+    if (!out.requiresGrad) {
+      return out;
+    }
+    return Tape.attach(out, new Node(op, a, b) {
       @Override
       protected void backward(float[] g) {
         if (!work) {
@@ -356,7 +360,7 @@ public final class LinalgOps {
           Kernels.axpy(gb.length, 1f, gb, 0, gradOf(1), 0);
         }
       }
-    }, b.shape.clone(), x);
+    });
   }
 
   // ========================================================================= composites
@@ -386,26 +390,11 @@ public final class LinalgOps {
           + Shapes.str(mean.shape) + ", lPrec " + Shapes.str(lPrec.shape) + ": x - mean must have shape "
           + Shapes.str(expect));
     }
-    Tensor q = matmul(reshape(d, matrixShape(lead, 1, m)), tril(lPrec)); // (Lᵀ(x − μ))ᵀ
+    Tensor q = matmul(Ops.reshape(d, matrixShape(lead, 1, m)), tril(lPrec)); // (Lᵀ(x − μ))ᵀ
     Tensor quad = Ops.sum(Ops.square(q), new int[] {-2, -1}, false);
     Tensor halfLogDet = Ops.scale(logDetFromCholesky(lPrec), 0.5f);
     return Ops.addScalar(Ops.sub(halfLogDet, Ops.scale(quad, 0.5f)),
         (float) (-0.5 * m * Math.log(2 * Math.PI)));
-  }
-
-  /** The same values in a new shape of equal size; the gradient passes through unchanged. */
-  static Tensor reshape(Tensor x, int... shape) {
-    int[] s = Shapes.checked("reshape", shape);
-    if (Shapes.size(s) != x.data.length) {
-      throw new IllegalArgumentException("reshape: " + Shapes.str(x.shape) + " -> " + Shapes.str(s)
-          + ": sizes differ");
-    }
-    return Tape.record(new Node("reshape", x) {
-      @Override
-      protected void backward(float[] g) {
-        Kernels.axpy(g.length, 1f, g, 0, gradOf(0), 0);
-      }
-    }, s, x.data.clone());
   }
 
   // ============================================================================ helpers

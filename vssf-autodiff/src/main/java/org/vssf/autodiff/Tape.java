@@ -40,33 +40,6 @@ public final class Tape {
   }
 
   /**
-   * Records {@code node} as the creator of a new output tensor when any input requires a
-   * gradient and recording is on; otherwise returns a plain tensor. Anomaly mode checks the value.
-   */
-  static Tensor record(Node node, int[] shape, float[] value) {
-    Tape t = current();
-    boolean grad = false;
-    if (t.noGradDepth == 0) {
-      for (Tensor in : node.inputs) {
-        if (in.requiresGrad) {
-          grad = true;
-          break;
-        }
-      }
-    }
-    Tensor out = new Tensor(shape, value, grad);
-    if (t.anomalyDepth > 0) {
-      checkFinite(node.op, "forward value", value, shape);
-    }
-    if (grad) {
-      node.output = out;
-      out.creator = node;
-      t.nodes.add(node);
-    }
-    return out;
-  }
-
-  /**
    * The output tensor of an op over {@code a}: it requires a gradient when {@code a} does and
    * recording is on. Ops build their {@link Node} only when it does (see {@link #attach}), so a
    * no-grad forward allocates nothing but the output. Anomaly mode checks the value.

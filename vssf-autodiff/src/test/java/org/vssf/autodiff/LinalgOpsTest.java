@@ -88,17 +88,17 @@ class LinalgOpsTest extends SeededTest {
 
   /** An SPD parametrisation that stays SPD under any small change of X: X·Xᵀ + (1 + m/2)·I. */
   private static Tensor spd(Tensor x, int m) {
-    return Ops.add(LinalgOps.matmul(x, LinalgOps.transpose(x)), eye(m, 1f + m / 2f));
+    return Ops.add(LinalgOps.matmul(x, Ops.transpose(x)), eye(m, 1f + m / 2f));
   }
 
   /** ½(S + Sᵀ): a symmetric input whose individual entries can be perturbed. */
   private static Tensor sym(Tensor s) {
-    return Ops.scale(Ops.add(s, LinalgOps.transpose(s)), 0.5f);
+    return Ops.scale(Ops.add(s, Ops.transpose(s)), 0.5f);
   }
 
   /** A concrete SPD value (no gradient) of the given batch shape. */
   private Tensor spdValue(int[] lead, int m) {
-    try (Tape.NoGrad ng = Tape.noGrad()) {
+    try (Tape.Scope ng = Tape.noGrad()) {
       return spd(Tensor.wrap(randomFloats(Shapes.size(shape(lead, m, m))), shape(lead, m, m)), m);
     }
   }
@@ -165,7 +165,7 @@ class LinalgOpsTest extends SeededTest {
           x -> LinalgOps.matmul(x[0], x[0]), rng, param(s));
     }
     GradCheck.check("matmul(a, aᵀ)" + seedInfo(),
-        x -> LinalgOps.matmul(x[0], LinalgOps.transpose(x[0])), rng, param(3, 2, 4));
+        x -> LinalgOps.matmul(x[0], Ops.transpose(x[0])), rng, param(3, 2, 4));
     GradCheck.check("matmul, one input unused" + seedInfo(),
         x -> LinalgOps.matmul(x[0], x[1]), rng, param(2, 3), param(3, 2), param(4));
     // b needs no gradient: only a's is formed
@@ -193,11 +193,11 @@ class LinalgOpsTest extends SeededTest {
 
   @Test
   void transposeAndTril() {
-    GradCheck.check("transpose" + seedInfo(), x -> LinalgOps.transpose(x[0]), rng, param(2, 3, 4));
+    GradCheck.check("transpose" + seedInfo(), x -> Ops.transpose(x[0]), rng, param(2, 3, 4));
     GradCheck.check("tril square" + seedInfo(), x -> LinalgOps.tril(x[0]), rng, param(3, 4, 4));
     GradCheck.check("tril wide" + seedInfo(), x -> LinalgOps.tril(x[0]), rng, param(2, 5));
     Tensor x = param(2, 3);
-    Tensor t = LinalgOps.transpose(x);
+    Tensor t = Ops.transpose(x);
     assertArrayEquals(new int[] {3, 2}, t.shape());
     assertEquals(x.get(1, 2), t.get(2, 1));
     Tensor l = LinalgOps.tril(x);
@@ -552,7 +552,7 @@ class LinalgOpsTest extends SeededTest {
     assertFalse(x.requiresGrad());
     assertEquals(0, Tape.size());
     Tensor p = param(2, 3, 3);
-    try (Tape.NoGrad ng = Tape.noGrad()) {
+    try (Tape.Scope ng = Tape.noGrad()) {
       Tensor y = LinalgOps.cholesky(spd(p, 3));
       assertFalse(y.requiresGrad());
       assertEquals(0, Tape.size());
