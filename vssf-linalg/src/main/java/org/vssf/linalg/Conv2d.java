@@ -25,7 +25,9 @@ import java.util.Arrays;
  * <p>Determinism: every method gives bitwise identical results for every {@code parallelism}. The
  * forward pass and input gradients write each output element from one task; weight gradients are
  * split over weight columns, each summing the batch in a fixed order (image groups whose size
- * depends only on the geometry).
+ * depends only on the geometry). A layer whose kernel covers the whole unpadded input (1×1 output,
+ * e.g. a 4×4 valid convolution of a 4×4 map, or a transposed convolution from 1×1) is a dense
+ * product over the whole batch and runs as one GEMM, itself thread-count independent.
  *
  * <p>Outputs must not overlap inputs. Work buffers are per thread, allocated on first use and grown
  * as needed; at {@code parallelism = 1} a warm call allocates nothing.
@@ -260,6 +262,15 @@ public final class Conv2d {
 
   // ------------------------------------------------------------------------ the three kernels
 
+  /**
+   * True when the kernel covers the unpadded input exactly (1×1 output): then the column matrix of
+   * image n is the image itself, {@code col[(c·R + r)·S + s] = x[n,c,r,s]}, and the layer is a
+   * dense product over the whole batch.
+   */
+  static boolean isDense(ConvGeometry g) {
+    return g.padH() == 0 && g.padW() == 0 && g.kernelH() == g.inH() && g.kernelW() == g.inW();
+  }
+
   /** Images per GEMM: enough for {@code GROUP_COLUMNS} output pixels, depending only on shape. */
   static int groupSize(int batch, int spatial) {
     return Math.max(1, Math.min(batch, (GROUP_COLUMNS + spatial - 1) / spatial));
@@ -271,6 +282,24 @@ public final class Conv2d {
    */
   private static void convForward(ConvGeometry g, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, float[] y, int yOff, boolean accumulate, int parallelism) {
+    if (isDense(g)) {
+      // y[N × K] = x[N × CRS]·wᵀ: no column matrix at all.
+      int crs = g.inChannels() * g.kernelH() * g.kernelW();
+      int kOut = g.outChannels();
+      float beta = accumulate ? 1f : 0f;
+      if (bias != null) {
+        for (int n = 0; n < g.batch(); n++) {
+          for (int k = 0; k < kOut; k++) {
+            int at = yOff + n * kOut + k;
+            y[at] = accumulate ? y[at] + bias[biasOff + k] : bias[biasOff + k];
+          }
+        }
+        beta = 1f;
+      }
+      Kernels.gemm(false, true, g.batch(), kOut, crs, 1f, x, xOff, crs, w, wOff, crs, beta, y, yOff,
+          kOut, parallelism);
+      return;
+    }
     int group = groupSize(g.batch(), g.outH() * g.outW());
     int groups = (g.batch() + group - 1) / group;
     if (groups == 1 || parallelism == 1) {
@@ -356,6 +385,24 @@ public final class Conv2d {
    */
   private static void convBackwardInput(ConvGeometry g, float[] dy, int dyOff, float[] w, int wOff,
       float[] init, int initOff, float[] dx, int dxOff, boolean accumulate, int parallelism) {
+    if (isDense(g)) {
+      // dx[N × CRS] = dy[N × K]·w, written in place (col2im is the identity here).
+      int crs = g.inChannels() * g.kernelH() * g.kernelW();
+      int hw = g.inH() * g.inW();
+      float beta = accumulate ? 1f : 0f;
+      if (!accumulate && init != null) {
+        for (int n = 0; n < g.batch(); n++) {
+          for (int c = 0; c < g.inChannels(); c++) {
+            int at = dxOff + n * crs + c * hw;
+            Arrays.fill(dx, at, at + hw, init[initOff + c]);
+          }
+        }
+        beta = 1f;
+      }
+      Kernels.gemm(false, false, g.batch(), crs, g.outChannels(), 1f, dy, dyOff, g.outChannels(),
+          w, wOff, crs, beta, dx, dxOff, crs, parallelism);
+      return;
+    }
     int group = groupSize(g.batch(), g.outH() * g.outW());
     int groups = (g.batch() + group - 1) / group;
     if (groups == 1 || parallelism == 1) {
@@ -424,6 +471,12 @@ public final class Conv2d {
   private static void convBackwardWeight(ConvGeometry g, float[] x, int xOff, float[] dy,
       int dyOff, float[] dw, int dwOff, boolean accumulate, int parallelism) {
     int crs = g.inChannels() * g.kernelH() * g.kernelW();
+    if (isDense(g)) {
+      // dw[K × CRS] (+)= dyᵀ·x[N × CRS]; the GEMM sums over n in a fixed order.
+      Kernels.gemm(true, false, g.outChannels(), crs, g.batch(), 1f, dy, dyOff, g.outChannels(),
+          x, xOff, crs, accumulate ? 1f : 0f, dw, dwOff, crs, parallelism);
+      return;
+    }
     int blocks = (crs + WEIGHT_COLUMN_BLOCK - 1) / WEIGHT_COLUMN_BLOCK;
     if (blocks == 1 || parallelism == 1) {
       backwardWeightColumns(g, 0, crs, x, xOff, dy, dyOff, dw, dwOff, accumulate, parallelism);

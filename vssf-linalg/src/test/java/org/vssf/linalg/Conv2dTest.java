@@ -317,6 +317,13 @@ class Conv2dTest extends SeededTest {
     boolean large = rng.nextInt(4) == 0;
     int h = Math.max(Math.max(1, kh - 2 * ph), large ? 14 + rng.nextInt(20) : 1 + rng.nextInt(9));
     int w = Math.max(Math.max(1, kw - 2 * pw), large ? 14 + rng.nextInt(20) : 1 + rng.nextInt(9));
+    if (rng.nextInt(8) == 0) {
+      // Kernel covering the whole unpadded input: the dense (1×1 output) path.
+      h = kh;
+      w = kw;
+      ph = 0;
+      pw = 0;
+    }
     return ConvGeometry.conv(1 + rng.nextInt(3), 1 + rng.nextInt(5), h, w, 1 + rng.nextInt(5),
         kh, kw, sh, sw, ph, pw);
   }
@@ -332,6 +339,13 @@ class Conv2dTest extends SeededTest {
     // Padding 0..2, reduced where it would leave no output.
     int ph = Math.min(rng.nextInt(3), ((h - 1) * sh + kh - 1) / 2);
     int pw = Math.min(rng.nextInt(3), ((w - 1) * sw + kw - 1) / 2);
+    if (rng.nextInt(8) == 0) {
+      // From 1×1 without padding: the adjoint convolution is dense.
+      h = 1;
+      w = 1;
+      ph = 0;
+      pw = 0;
+    }
     return ConvGeometry.transposed(1 + rng.nextInt(3), 1 + rng.nextInt(5), h, w,
         1 + rng.nextInt(5), kh, kw, sh, sw, ph, pw);
   }
