@@ -283,21 +283,14 @@ public final class Conv2d {
   private static void convForward(ConvGeometry g, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, float[] y, int yOff, boolean accumulate, int parallelism) {
     if (isDense(g)) {
-      // y[N × K] = x[N × CRS]·wᵀ: no column matrix at all.
-      int crs = g.inChannels() * g.kernelH() * g.kernelW();
-      int kOut = g.outChannels();
-      float beta = accumulate ? 1f : 0f;
-      if (bias != null) {
-        for (int n = 0; n < g.batch(); n++) {
-          for (int k = 0; k < kOut; k++) {
-            int at = yOff + n * kOut + k;
-            y[at] = accumulate ? y[at] + bias[biasOff + k] : bias[biasOff + k];
-          }
-        }
-        beta = 1f;
+      // y[n,k] = b[k] + x[n,:]·w[k,:]: both operands run along CRS, so dot products beat a GEMM
+      // that would have to transpose one of them.
+      if (parallelism == 1 || g.batch() == 1) {
+        denseForward(g, 0, g.batch(), x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate);
+      } else {
+        Parallel.forEachChunk(g.batch(), parallelism, (chunk, from, to) ->
+            denseForward(g, from, to, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate));
       }
-      Kernels.gemm(false, true, g.batch(), kOut, crs, 1f, x, xOff, crs, w, wOff, crs, beta, y, yOff,
-          kOut, parallelism);
       return;
     }
     int group = groupSize(g.batch(), g.outH() * g.outW());
@@ -308,6 +301,24 @@ public final class Conv2d {
     } else {
       Parallel.forEachChunk(groups, parallelism, (chunk, from, to) ->
           forwardGroups(g, group, from, to, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, 1));
+    }
+  }
+
+  private static void denseForward(ConvGeometry g, int nFrom, int nTo, float[] x, int xOff,
+      float[] w, int wOff, float[] bias, int biasOff, float[] y, int yOff, boolean accumulate) {
+    final int crs = g.inChannels() * g.kernelH() * g.kernelW();
+    final int kOut = g.outChannels();
+    KernelSupport impl = Kernels.support();
+    for (int n = nFrom; n < nTo; n++) {
+      int xAt = xOff + n * crs;
+      int yAt = yOff + n * kOut;
+      for (int k = 0; k < kOut; k++) {
+        float v = impl.dot(crs, w, wOff + k * crs, x, xAt);
+        if (bias != null) {
+          v += bias[biasOff + k];
+        }
+        y[yAt + k] = accumulate ? y[yAt + k] + v : v;
+      }
     }
   }
 
