@@ -1,8 +1,11 @@
 package org.vssf.autodiff;
 
+import org.vssf.linalg.Conv2d;
+import org.vssf.linalg.ConvGeometry;
+
 /**
- * Network ops built on {@link Ops}: batch normalisation (a composite, which is also the oracle for
- * any fused version), and the convolutions on the linalg kernels.
+ * Network ops: 2-D convolution and transposed convolution (NCHW, on the linalg kernels), and batch
+ * normalisation (a composite of {@link Ops}, which is also the oracle for any fused version).
  */
 public final class NnOps {
   private NnOps() {}
@@ -74,5 +77,92 @@ public final class NnOps {
           + " does not hold one value per feature of " + Shapes.str(featureShape));
     }
     return java.util.Arrays.equals(t.shape, featureShape) ? t : Ops.reshape(t, featureShape);
+  }
+
+  // ====================================================================== convolutions
+
+  /**
+   * Convolution {@code y[n,k,p,q] = b[k] + Σ_{c,r,s} w[k,c,r,s]·x[n,c,p·stride − pad + r, q·stride
+   * − pad + s]} (zero padding) of {@code x [N,C,H,W]} with {@code w [K,C,R,S]}; {@code bias [K]} or
+   * {@code null}.
+   */
+  public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int pad) {
+    checkConv("conv2d", x, w, bias, 1);
+    ConvGeometry g = ConvGeometry.conv(x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],
+        w.shape[2], w.shape[3], stride, stride, pad, pad);
+    float[] y = new float[g.outputSize()];
+    Conv2d.forward(g, x.data, 0, w.data, 0, bias == null ? null : bias.data, 0, y, 0);
+    int[] shape = {g.batch(), g.outChannels(), g.outH(), g.outW()};
+    Tensor out = bias == null ? Tape.result("conv2d", shape, y, x, w)
+        : Tape.result("conv2d", shape, y, new Tensor[] {x, w, bias});
+    if (!out.requiresGrad) {
+      return out;
+    }
+    Tensor[] inputs = bias == null ? new Tensor[] {x, w} : new Tensor[] {x, w, bias};
+    return Tape.attach(out, new Node("conv2d", inputs) {
+      @Override
+      protected void backward(float[] gy) {
+        if (needs(0)) {
+          Conv2d.backwardInput(g, gy, 0, w.data, 0, gradOf(0), 0, true);
+        }
+        if (needs(1)) {
+          Conv2d.backwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+        }
+        if (inputs.length == 3 && needs(2)) {
+          Conv2d.backwardBias(g, gy, 0, gradOf(2), 0, true);
+        }
+      }
+    });
+  }
+
+  /**
+   * Transposed convolution (PyTorch {@code ConvTranspose2d}) of {@code x [N,C,H,W]} with {@code w
+   * [C,K,R,S]}: output {@code [N,K,(H−1)·stride − 2·pad + R, …]}, the input gradient of a
+   * convolution; {@code bias [K]} or {@code null}.
+   */
+  public static Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int stride, int pad) {
+    checkConv("convTranspose2d", x, w, bias, 0);
+    ConvGeometry g = ConvGeometry.transposed(x.shape[0], x.shape[1], x.shape[2], x.shape[3],
+        w.shape[1], w.shape[2], w.shape[3], stride, stride, pad, pad);
+    float[] y = new float[g.outputSize()];
+    Conv2d.transposedForward(g, x.data, 0, w.data, 0, bias == null ? null : bias.data, 0, y, 0);
+    int[] shape = {g.batch(), g.outChannels(), g.outH(), g.outW()};
+    Tensor out = bias == null ? Tape.result("convTranspose2d", shape, y, x, w)
+        : Tape.result("convTranspose2d", shape, y, new Tensor[] {x, w, bias});
+    if (!out.requiresGrad) {
+      return out;
+    }
+    Tensor[] inputs = bias == null ? new Tensor[] {x, w} : new Tensor[] {x, w, bias};
+    return Tape.attach(out, new Node("convTranspose2d", inputs) {
+      @Override
+      protected void backward(float[] gy) {
+        if (needs(0)) {
+          Conv2d.transposedBackwardInput(g, gy, 0, w.data, 0, gradOf(0), 0, true);
+        }
+        if (needs(1)) {
+          Conv2d.transposedBackwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+        }
+        if (inputs.length == 3 && needs(2)) {
+          Conv2d.transposedBackwardBias(g, gy, 0, gradOf(2), 0, true);
+        }
+      }
+    });
+  }
+
+  /** Shapes: x rank 4, w rank 4 with its input-channel axis {@code wIn} matching x, bias [out]. */
+  private static void checkConv(String op, Tensor x, Tensor w, Tensor bias, int wIn) {
+    if (x.shape.length != 4 || w.shape.length != 4) {
+      throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape) + " and weight "
+          + Shapes.str(w.shape) + " must both be rank 4 (NCHW; weight " + (wIn == 1 ? "[out,in,kh,kw]"
+          : "[in,out,kh,kw]") + ")");
+    }
+    if (w.shape[wIn] != x.shape[1]) {
+      throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape) + " has " + x.shape[1]
+          + " channels but weight " + Shapes.str(w.shape) + " expects " + w.shape[wIn]);
+    }
+    int out = w.shape[1 - wIn];
+    if (bias != null && (bias.shape.length != 1 || bias.shape[0] != out)) {
+      throw new IllegalArgumentException(op + ": bias " + Shapes.str(bias.shape) + " must be [" + out + "]");
+    }
   }
 }

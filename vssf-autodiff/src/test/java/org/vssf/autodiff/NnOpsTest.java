@@ -101,4 +101,47 @@ class NnOpsTest extends SeededTest {
     assertEquals("batchNorm: scale of shape [4] does not hold one value per feature of [1,3]", e.getMessage());
     Tape.clear();
   }
+
+  private void checkTorchConv(String name, boolean transposed, int stride, int pad) {
+    Object c = MiniJson.at(MiniJson.resource(getClass(), REF), "cases", name);
+    Tensor x = input(c, "x");
+    Tensor w = input(c, "w");
+    Tensor b = input(c, "b");
+    Tensor y = transposed ? NnOps.convTranspose2d(x, w, b, stride, pad) : NnOps.conv2d(x, w, b, stride, pad);
+    assertMatches(name + " forward", array(c, "output"), y.data(), 1e-5);
+    backwardWithReferenceWeights(c, y);
+    assertMatches(name + " dx", array(c, "grads", "x"), x.grad(), 1e-4);
+    assertMatches(name + " dw", array(c, "grads", "w"), w.grad(), 1e-4);
+    assertMatches(name + " db", array(c, "grads", "b"), b.grad(), 1e-4);
+  }
+
+  @Test
+  void convolutionsMatchTorch() {
+    checkTorchConv("conv2d_k4_s2_p1", false, 2, 1);
+    checkTorchConv("conv2d_k4_valid", false, 1, 0);
+    checkTorchConv("conv_transpose2d_k4_s2_p1", true, 2, 1);
+    checkTorchConv("conv_transpose2d_k4_from_1x1", true, 1, 0);
+  }
+
+  @Test
+  void convolutionsGradcheck() {
+    GradCheck.check("conv2d 3x3 s2 p1" + seedInfo(), t -> NnOps.conv2d(t[0], t[1], t[2], 2, 1), rng,
+        param(2, 2, 5, 5), param(3, 2, 3, 3), param(3));
+    GradCheck.check("conv2d no bias, x used as input only" + seedInfo(),
+        t -> NnOps.conv2d(t[0], t[1], null, 1, 0), rng, param(1, 1, 4, 3), param(2, 1, 2, 2));
+    GradCheck.check("convTranspose2d 4x4 s2 p1" + seedInfo(),
+        t -> NnOps.convTranspose2d(t[0], t[1], t[2], 2, 1), rng, param(2, 3, 3, 3), param(3, 2, 4, 4), param(2));
+    GradCheck.check("convTranspose2d from 1x1" + seedInfo(),
+        t -> NnOps.convTranspose2d(t[0], t[1], t[2], 1, 0), rng, param(2, 4, 1, 1), param(4, 3, 4, 4), param(3));
+  }
+
+  @Test
+  void convolutionErrorsNameShapes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> NnOps.conv2d(Tensor.zeros(1, 3, 8, 8), Tensor.zeros(4, 2, 3, 3), null, 1, 0));
+    assertEquals("conv2d: input [1,3,8,8] has 3 channels but weight [4,2,3,3] expects 2", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> NnOps.convTranspose2d(Tensor.zeros(1, 3, 8, 8), Tensor.zeros(3, 4, 3, 3), Tensor.zeros(3), 1, 0));
+    assertEquals("convTranspose2d: bias [3] must be [4]", e.getMessage());
+  }
 }
