@@ -10,10 +10,12 @@ final class Broadcast {
   private static final int SAME = 0;
   private static final int SCALAR = 1;
   private static final int SUFFIX = 2;
-  private static final int GENERAL = 3;
+  private static final int BLOCK = 3;
+  private static final int GENERAL = 4;
 
   private final int kind;
   private final int inSize;
+  private final int inner;
   private final int[] outShape;
   private final int[] outStrides;
   private final int[] inStrides;
@@ -26,9 +28,12 @@ final class Broadcast {
       kind = SCALAR;
     } else if (isSuffix(in, out)) {
       kind = SUFFIX;
+    } else if (blockInner(in, out) > 0) {
+      kind = BLOCK;
     } else {
       kind = GENERAL;
     }
+    inner = kind == BLOCK ? blockInner(in, out) : 1;
     if (kind == GENERAL) {
       outShape = out;
       outStrides = Shapes.strides(out);
@@ -38,6 +43,39 @@ final class Broadcast {
       outStrides = null;
       inStrides = null;
     }
+  }
+
+  /**
+   * When the non-1 dimensions of {@code in} form one contiguous run that equals the same dimensions
+   * of {@code out} (e.g. {@code [1,C,1,1]} in {@code [N,C,H,W]}, or {@code [B,1]} in {@code [B,n]}),
+   * the input index is {@code (i / inner) % inSize} with {@code inner} the product of the output
+   * dimensions after the run; returns that {@code inner}, or 0 when the shapes are not of this form.
+   */
+  private static int blockInner(int[] in, int[] out) {
+    int lead = out.length - in.length;
+    int first = -1;
+    int last = -1;
+    for (int d = 0; d < in.length; d++) {
+      if (in[d] != 1) {
+        if (first < 0) {
+          first = d;
+        }
+        last = d;
+      }
+    }
+    if (first < 0) {
+      return 0;
+    }
+    for (int d = first; d <= last; d++) {
+      if (in[d] != out[lead + d]) {
+        return 0;
+      }
+    }
+    int inner = 1;
+    for (int d = lead + last + 1; d < out.length; d++) {
+      inner *= out[d];
+    }
+    return inner;
   }
 
   /** True when {@code in} equals the trailing dimensions of {@code out} (leading ones ignored). */
@@ -67,6 +105,8 @@ final class Broadcast {
         return 0;
       case SUFFIX:
         return i % inSize;
+      case BLOCK:
+        return (i / inner) % inSize;
       default:
         int r = i;
         int idx = 0;

@@ -31,12 +31,186 @@ public final class NnOps {
    * NCHW per channel; batch and time together for sequences), {@code y = (x − μ)/√(σ² + eps) ⊙ scale
    * + offset} with the biased variance σ². {@code scale} and {@code offset} hold one value per
    * normalised feature: either the input's shape with the reduced axes set to 1, or a vector of
-   * that many elements. Gradients flow through the statistics.
+   * that many elements. The output's gradient accounts for the statistics' dependence on x. When
+   * the non-reduced axes are contiguous (the usual case) a fused op runs; otherwise the composite.
    */
   public static BatchNormResult batchNorm(Tensor x, Tensor scale, Tensor offset, int[] axes, float eps) {
     if (!(eps >= 0)) {
       throw new IllegalArgumentException("batchNorm: eps must be >= 0, got " + eps);
     }
+    int rank = x.shape.length;
+    boolean[] reduced = new boolean[rank];
+    for (int a : axes) {
+      int ax = Shapes.axis("batchNorm", a, rank);
+      if (reduced[ax]) {
+        throw new IllegalArgumentException("batchNorm: axis " + a + " given twice");
+      }
+      reduced[ax] = true;
+    }
+    int first = -1;
+    int last = -1;
+    for (int d = 0; d < rank; d++) {
+      if (!reduced[d]) {
+        first = first < 0 ? d : first;
+        last = d;
+      }
+    }
+    boolean contiguous = true;
+    for (int d = first; first >= 0 && d <= last; d++) {
+      contiguous &= !reduced[d];
+    }
+    if (first < 0 || !contiguous) {
+      return batchNormComposite(x, scale, offset, axes, eps);
+    }
+    return batchNormFused(x, scale, offset, reduced, first, last, eps);
+  }
+
+  /**
+   * The fused form for features that are one contiguous run of axes: x viewed as {@code [outer,
+   * F, inner]}, statistics per feature f over (outer, inner) in double (two passes), and the
+   * closed-form backward {@code dx = γ·σ⁻¹/n·(n·dy − Σdy − x̂·Σ(dy·x̂))}, {@code dγ = Σ dy·x̂},
+   * {@code dβ = Σ dy}. The returned mean and variance are constants (for running averages); the
+   * output's gradient already accounts for their dependence on x. Tested against the composite.
+   */
+  private static BatchNormResult batchNormFused(Tensor x, Tensor scale, Tensor offset,
+      boolean[] reduced, int first, int last, float eps) {
+    int[] fshape = x.shape.clone();
+    int outer = 1;
+    int features = 1;
+    int inner = 1;
+    for (int d = 0; d < fshape.length; d++) {
+      if (reduced[d]) {
+        fshape[d] = 1;
+      }
+      if (d < first) {
+        outer *= x.shape[d];
+      } else if (d <= last) {
+        features *= x.shape[d];
+      } else {
+        inner *= x.shape[d];
+      }
+    }
+    Tensor s = asFeature("scale", scale, fshape);
+    Tensor o = asFeature("offset", offset, fshape);
+    final int outerF = outer;
+    final int nf = features;
+    final int innerF = inner;
+    final double count = (double) outer * inner;
+    float[] xv = x.data;
+    double[] mean = new double[nf];
+    double[] var = new double[nf];
+    for (int a = 0; a < outerF; a++) {
+      for (int f = 0; f < nf; f++) {
+        int base = (a * nf + f) * innerF;
+        double acc = 0;
+        for (int i = 0; i < innerF; i++) {
+          acc += xv[base + i];
+        }
+        mean[f] += acc;
+      }
+    }
+    for (int f = 0; f < nf; f++) {
+      mean[f] /= count;
+    }
+    for (int a = 0; a < outerF; a++) {
+      for (int f = 0; f < nf; f++) {
+        int base = (a * nf + f) * innerF;
+        double mu = mean[f];
+        double acc = 0;
+        for (int i = 0; i < innerF; i++) {
+          double dv = xv[base + i] - mu;
+          acc += dv * dv;
+        }
+        var[f] += acc;
+      }
+    }
+    float[] invStd = new float[nf];
+    float[] meanF = new float[nf];
+    float[] varF = new float[nf];
+    for (int f = 0; f < nf; f++) {
+      var[f] /= count;
+      invStd[f] = (float) (1 / Math.sqrt(var[f] + eps));
+      meanF[f] = (float) mean[f];
+      varF[f] = (float) var[f];
+    }
+    float[] gamma = s.data;
+    float[] beta = o.data;
+    float[] xhat = new float[xv.length];
+    float[] y = new float[xv.length];
+    for (int a = 0; a < outerF; a++) {
+      for (int f = 0; f < nf; f++) {
+        int base = (a * nf + f) * innerF;
+        float mu = meanF[f];
+        float is = invStd[f];
+        float g = gamma[f];
+        float b = beta[f];
+        for (int i = base; i < base + innerF; i++) {
+          float h = (xv[i] - mu) * is;
+          xhat[i] = h;
+          y[i] = h * g + b;
+        }
+      }
+    }
+    Tensor meanT = Tensor.wrap(meanF, fshape);
+    Tensor varT = Tensor.wrap(varF, fshape);
+    Tensor out = Tape.result("batchNorm", x.shape, y, new Tensor[] {x, s, o});
+    if (out.requiresGrad) {
+      Tape.attach(out, new Node("batchNorm", x, s, o) {
+        @Override
+        protected void backward(float[] dy) {
+          double[] sumDy = new double[nf];
+          double[] sumDyXhat = new double[nf];
+          for (int a = 0; a < outerF; a++) {
+            for (int f = 0; f < nf; f++) {
+              int base = (a * nf + f) * innerF;
+              double s1 = 0;
+              double s2 = 0;
+              for (int i = base; i < base + innerF; i++) {
+                s1 += dy[i];
+                s2 += (double) dy[i] * xhat[i];
+              }
+              sumDy[f] += s1;
+              sumDyXhat[f] += s2;
+            }
+          }
+          if (needs(0)) {
+            float[] gx = gradOf(0);
+            for (int a = 0; a < outerF; a++) {
+              for (int f = 0; f < nf; f++) {
+                int base = (a * nf + f) * innerF;
+                float k = (float) (gamma[f] * invStd[f] / count);
+                float m1 = (float) sumDy[f];
+                float m2 = (float) sumDyXhat[f];
+                float n = (float) count;
+                for (int i = base; i < base + innerF; i++) {
+                  gx[i] += k * (n * dy[i] - m1 - xhat[i] * m2);
+                }
+              }
+            }
+          }
+          if (needs(1)) {
+            float[] gs = gradOf(1);
+            for (int f = 0; f < nf; f++) {
+              gs[f] += (float) sumDyXhat[f];
+            }
+          }
+          if (needs(2)) {
+            float[] go = gradOf(2);
+            for (int f = 0; f < nf; f++) {
+              go[f] += (float) sumDy[f];
+            }
+          }
+        }
+      });
+    }
+    return new BatchNormResult(out, meanT, varT);
+  }
+
+  /**
+   * Batch normalisation as a composite of {@link Ops} (any set of axes; gradients also flow through
+   * the returned statistics): the oracle for the fused form.
+   */
+  static BatchNormResult batchNormComposite(Tensor x, Tensor scale, Tensor offset, int[] axes, float eps) {
     Tensor mean = Ops.mean(x, axes, true);
     int[] featureShape = mean.shape;
     Tensor s = asFeature("scale", scale, featureShape);

@@ -87,6 +87,40 @@ class NnOpsTest extends SeededTest {
   }
 
   @Test
+  void fusedBatchNormMatchesTheComposite() {
+    int[][] shapes = {{4, 3, 5, 2}, {3, 4, 2}, {6, 2}};
+    int[][] axes = {{0, 2, 3}, {0, 1}, {0}};
+    for (int k = 0; k < shapes.length; k++) {
+      Tensor x = param(shapes[k]);
+      int[] fs = shapes[k].clone();
+      for (int a : axes[k]) {
+        fs[a] = 1;
+      }
+      Tensor s = param(fs);
+      Tensor o = param(fs);
+      float[] w = randomFloats(x.size());
+      NnOps.BatchNormResult fused = NnOps.batchNorm(x, s, o, axes[k], 1e-3f);
+      Ops.sum(Ops.mul(fused.output, Tensor.wrap(w, x.shape()))).backward();
+      float[][] g1 = {x.grad().clone(), s.grad().clone(), o.grad().clone()};
+      x.zeroGrad();
+      s.zeroGrad();
+      o.zeroGrad();
+      NnOps.BatchNormResult comp = NnOps.batchNormComposite(x, s, o, axes[k], 1e-3f);
+      assertArrayEquals(comp.output.data(), fused.output.data(), 2e-5f, "forward " + k);
+      assertArrayEquals(comp.mean.data(), fused.mean.data(), 1e-6f);
+      assertArrayEquals(comp.variance.data(), fused.variance.data(), 1e-5f);
+      Ops.sum(Ops.mul(comp.output, Tensor.wrap(w, x.shape()))).backward();
+      assertArrayEquals(x.grad(), g1[0], 1e-4f, "dx " + k);
+      assertArrayEquals(s.grad(), g1[1], 1e-4f, "dscale " + k);
+      assertArrayEquals(o.grad(), g1[2], 1e-4f, "doffset " + k);
+    }
+    // Non-contiguous feature axes (reduce the middle axis only) take the composite path.
+    Tensor x = param(2, 3, 4);
+    GradCheck.check("batchNorm middle axis" + seedInfo(),
+        t -> NnOps.batchNorm(t[0], t[1], t[2], new int[] {1}, 1e-3f).output, rng, x, param(2, 1, 4), param(2, 1, 4));
+  }
+
+  @Test
   void batchNormInferenceUsesGivenStatistics() {
     Tensor x = param(4, 3);
     Tensor mean = Tensor.of(new float[] {0.1f, -0.2f, 0.3f}, 1, 3);
