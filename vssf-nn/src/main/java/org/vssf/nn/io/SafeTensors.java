@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * "data_offsets": [begin, end]}}, plus an optional {@code "__metadata__": {string: string}}; then
  * the data buffer, each tensor row-major little-endian in bytes {@code [begin, end)} counted from
  * the start of the data buffer (byte {@code 8 + N} of the file), with {@code end - begin =
- * product(shape) × dtype size}.
+ * product(shape) × dtype size}. Writers pad the header with spaces to a multiple of 8 bytes; the
+ * reader, like the reference implementation, does not require the padding.
  *
  * <p>Reading validates the whole header against the file size before any tensor array is
  * allocated, so memory use is bounded by the file's size whatever the header declares. A file is
@@ -42,7 +43,9 @@ import java.util.TreeMap;
  * differs from that size; has tensors that overlap or leave a gap (sorted by offset, they must tile
  * {@code [0, dataLength)} exactly); has trailing bytes after the last tensor or is truncated; or
  * has a {@code __metadata__} that is not an object of strings. Other {@link IOException}s mean the
- * file could not be read at all. The header is parsed as data and never evaluated.
+ * file could not be read at all. The header is parsed as data and never evaluated. Memory: the
+ * header costs a small multiple of its length (at most 100 MB, and never more than the file), the
+ * tensors exactly the data buffer's length.
  *
  * <p>Dtypes: every {@link Dtype} is validated; only F32 data is loaded. A file with tensors of
  * other dtypes reads successfully (so a loader can skip, say, an I64 step counter) and asking
