@@ -134,4 +134,18 @@ public abstract class Module {
     }
     return n;
   }
+
+  /** Replaces the buffer at a dotted path (e.g. {@code block1.1.mean_hidden}), for loaders. */
+  final void replaceBuffer(String path, Tensor value) {
+    int dot = path.indexOf('.');
+    if (dot < 0) {
+      setBuffer(path, value);
+      return;
+    }
+    Module child = children.get(path.substring(0, dot));
+    if (child == null) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + ": no child '" + path.substring(0, dot) + "'");
+    }
+    child.replaceBuffer(path.substring(dot + 1), value);
+  }
 }
