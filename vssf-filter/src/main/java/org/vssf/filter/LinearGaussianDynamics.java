@@ -1,0 +1,194 @@
+package org.vssf.filter;
+
+import org.vssf.autodiff.LinalgOps;
+import org.vssf.autodiff.Ops;
+import org.vssf.autodiff.Tensor;
+import org.vssf.nn.Module;
+
+/**
+ * Latent dynamics ψ = (A, B, Σw) with prior Σz: {@code z₁ ~ N(0, Σz)}, {@code z_{t+1} = A z_t +
+ * B u_t + w}, {@code w ~ N(0, Σw)}. A and B are fixed or learned; Σw is fixed, or learned through a
+ * lower factor {@code L} with {@code Σw = L Lᵀ} whose diagonal is {@code softplus(raw)} (always
+ * positive definite). Σz is fixed (given by the data set).
+ */
+public final class LinearGaussianDynamics extends Module {
+  private final int m;
+  private final int p;
+  private final Tensor initialCov;
+  private final Tensor dynamicsMatrix;
+  private final Tensor controlMatrix;
+  private final Tensor processCovFixed;
+  private final Tensor processCholRaw;
+
+  /**
+   * @param m latent size
+   * @param p control size (0 for none)
+   * @param initialCov Σz, m×m row-major
+   * @param a A, m×m
+   * @param b B, m×p (ignored when p = 0)
+   * @param processCov Σw, m×m
+   * @param learnA whether A is a trained parameter
+   * @param learnB whether B is a trained parameter
+   * @param learnProcessCov whether Σw is trained (through its Cholesky factor)
+   */
+  public LinearGaussianDynamics(int m, int p, float[] initialCov, float[] a, float[] b,
+      float[] processCov, boolean learnA, boolean learnB, boolean learnProcessCov) {
+    if (m < 1 || p < 0) {
+      throw new IllegalArgumentException("LinearGaussianDynamics: need m >= 1 and p >= 0, got " + m + ", " + p);
+    }
+    check("initialCov", initialCov, m * m);
+    check("dynamicsMatrix", a, m * m);
+    check("processCov", processCov, m * m);
+    if (p > 0) {
+      check("controlMatrix", b, m * p);
+    }
+    this.m = m;
+    this.p = p;
+    this.initialCov = Tensor.of(initialCov, m, m);
+    spd("initialCov", initialCov, m);
+    spd("processCov", processCov, m);
+    Tensor at = Tensor.of(a, m, m);
+    this.dynamicsMatrix = learnA ? registerParameter("dynamicsMatrix", at) : at;
+    if (p > 0) {
+      Tensor bt = Tensor.of(b, m, p);
+      this.controlMatrix = learnB ? registerParameter("controlMatrix", bt) : bt;
+    } else {
+      this.controlMatrix = null;
+    }
+    if (learnProcessCov) {
+      // raw: strict lower part as is, diagonal through softplus⁻¹ so that the initial Σw is exact.
+      double[] l = cholesky(processCov, m);
+      float[] raw = new float[m * m];
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j <= i; j++) {
+          double v = l[i * m + j];
+          raw[i * m + j] = (float) (i == j ? v + Math.log(-Math.expm1(-v)) : v);
+        }
+      }
+      this.processCholRaw = registerParameter("processCholRaw", Tensor.wrap(raw, m, m));
+      this.processCovFixed = null;
+    } else {
+      this.processCholRaw = null;
+      this.processCovFixed = Tensor.of(processCov, m, m);
+    }
+  }
+
+  private static void check(String name, float[] v, int n) {
+    if (v == null || v.length != n) {
+      throw new IllegalArgumentException("LinearGaussianDynamics: " + name + " must have " + n
+          + " values, got " + (v == null ? "null" : v.length));
+    }
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException("LinearGaussianDynamics: " + name + " contains " + x);
+      }
+    }
+  }
+
+  private static void spd(String name, float[] v, int m) {
+    double[] d = new double[m * m];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = v[i];
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < i; j++) {
+        if (Math.abs(d[i * m + j] - d[j * m + i]) > 1e-6 * (Math.abs(d[i * m + j]) + 1e-12)) {
+          throw new IllegalArgumentException("LinearGaussianDynamics: " + name + " is not symmetric at ("
+              + i + "," + j + ")");
+        }
+      }
+    }
+    try {
+      org.vssf.linalg.SpdBatch.cholesky(name, 1, m, v, 0, new float[m * m], 0);
+    } catch (org.vssf.linalg.NotPositiveDefiniteException e) {
+      throw new IllegalArgumentException("LinearGaussianDynamics: " + e.getMessage(), e);
+    }
+  }
+
+  private static double[] cholesky(float[] a, int m) {
+    double[] l = new double[m * m];
+    for (int j = 0; j < m; j++) {
+      double s = a[j * m + j];
+      for (int k = 0; k < j; k++) {
+        s -= l[j * m + k] * l[j * m + k];
+      }
+      l[j * m + j] = Math.sqrt(s);
+      for (int i = j + 1; i < m; i++) {
+        double t = a[i * m + j];
+        for (int k = 0; k < j; k++) {
+          t -= l[i * m + k] * l[j * m + k];
+        }
+        l[i * m + j] = t / l[j * m + j];
+      }
+    }
+    return l;
+  }
+
+  /** Latent size m. */
+  public int latentSize() {
+    return m;
+  }
+
+  /** Control size p (0 when there is no control). */
+  public int controlSize() {
+    return p;
+  }
+
+  /** Σz, [m, m]. */
+  public Tensor initialCov() {
+    return initialCov;
+  }
+
+  /** A, [m, m]. */
+  public Tensor dynamicsMatrix() {
+    return dynamicsMatrix;
+  }
+
+  /** B, [m, p], or {@code null} when p = 0. */
+  public Tensor controlMatrix() {
+    return controlMatrix;
+  }
+
+  /** Lower Cholesky factor of Σw, [m, m] (learned: softplus on the diagonal, zero above). */
+  public Tensor processCovChol() {
+    if (processCholRaw == null) {
+      return LinalgOps.cholesky(processCovFixed);
+    }
+    Tensor lower = LinalgOps.tril(processCholRaw);
+    Tensor eye = Tensor.wrap(identity(m), m, m);
+    Tensor offDiag = Ops.mul(lower, Tensor.wrap(oneMinus(identity(m)), m, m));
+    Tensor diag = Ops.mul(Ops.softplus(processCholRaw), eye);
+    return Ops.add(offDiag, diag);
+  }
+
+  /** Σw = L Lᵀ, [m, m]. */
+  public Tensor processCov() {
+    if (processCholRaw == null) {
+      return processCovFixed;
+    }
+    Tensor l = processCovChol();
+    return LinalgOps.matmul(l, Ops.transpose(l));
+  }
+
+  static float[] identity(int m) {
+    float[] e = new float[m * m];
+    for (int i = 0; i < m; i++) {
+      e[i * m + i] = 1f;
+    }
+    return e;
+  }
+
+  private static float[] oneMinus(float[] v) {
+    float[] o = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      o[i] = 1f - v[i];
+    }
+    return o;
+  }
+
+  @Override
+  public Tensor forward(Tensor z) {
+    throw new UnsupportedOperationException("LinearGaussianDynamics has no forward(x);"
+        + " it is used by InformationFilter, BackwardSampler and Elbo");
+  }
+}
