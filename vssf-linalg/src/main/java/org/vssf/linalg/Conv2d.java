@@ -576,7 +576,9 @@ public final class Conv2d {
         }
         int src = plane + ih * wIn + iw0;
         if (sw == 1) {
-          System.arraycopy(x, src + owLo, col, dst + owLo, owHi - owLo);
+          if (owHi > owLo) { // arraycopy rejects a negative index even for length 0
+            System.arraycopy(x, src + owLo, col, dst + owLo, owHi - owLo);
+          }
         } else if (sw == 2) {
           for (int ow = owLo; ow < owHi; ow++) {
             col[dst + ow] = x[src + 2 * ow];
