@@ -63,6 +63,33 @@ public final class KalmanReference {
       this.stepLogLik = stepLogLik;
       this.logLik = logLik;
     }
+
+    /** Smoothed mean of the pair {@code (z_t, z_{t+1})} (length 2m), for {@code t < T−1}. */
+    public double[] pairMean(int t) {
+      int m = smoothedMean[t].length;
+      double[] out = new double[2 * m];
+      System.arraycopy(smoothedMean[t], 0, out, 0, m);
+      System.arraycopy(smoothedMean[t + 1], 0, out, m, m);
+      return out;
+    }
+
+    /**
+     * Smoothed joint covariance of the pair {@code (z_t, z_{t+1})} (2m×2m), for {@code t < T−1}:
+     * a sampler that gets every marginal right but the coupling between steps wrong fails here.
+     */
+    public double[][] pairCov(int t) {
+      int m = smoothedMean[t].length;
+      double[][] out = new double[2 * m][2 * m];
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < m; j++) {
+          out[i][j] = smoothedCov[t][i][j];
+          out[m + i][m + j] = smoothedCov[t + 1][i][j];
+          out[m + i][j] = smoothedCrossCov[t][i][j];
+          out[j][m + i] = smoothedCrossCov[t][i][j];
+        }
+      }
+      return out;
+    }
   }
 
   /** Runs the filter and the smoother over the whole case. */

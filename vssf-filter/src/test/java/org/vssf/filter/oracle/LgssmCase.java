@@ -232,6 +232,38 @@ public final class LgssmCase {
     return Dense.add(Dense.mul(a, z), Dense.mul(b, u[t]));
   }
 
+  /**
+   * {@code log p(z_{0..T−1} | u) = log N(z_0; 0, Sz) + Σ_t log N(z_{t+1}; A z_t + B u_t, Sw)} for a
+   * trajectory {@code z[T][m]} (the ELBO's prior term, MATH.md).
+   */
+  public double logPrior(double[][] z) {
+    double lp = Dense.logGaussian(z[0], new double[m], Dense.cholesky(sz));
+    double[][] lw = Dense.cholesky(sw);
+    for (int t = 0; t + 1 < steps; t++) {
+      lp += Dense.logGaussian(z[t + 1], transitionMean(z[t], t), lw);
+    }
+    return lp;
+  }
+
+  /** {@code Σ_t Σ_{j present} log N(x_t^(j); C_j z_t, R_j)} for a trajectory {@code z[T][m]}. */
+  public double logObservations(double[][] z) {
+    double lp = 0;
+    for (int j = 0; j < c.length; j++) {
+      double[][] lr = Dense.cholesky(r[j]);
+      for (int t = 0; t < steps; t++) {
+        if (x[t][j] != null) {
+          lp += Dense.logGaussian(x[t][j], Dense.mul(c[j], z[t]), lr);
+        }
+      }
+    }
+    return lp;
+  }
+
+  /** {@code log p(x, z | u) = logPrior(z) + logObservations(z)}. */
+  public double logJoint(double[][] z) {
+    return logPrior(z) + logObservations(z);
+  }
+
   /** The same case with sensor j's observations at the listed steps removed (made missing). */
   public LgssmCase withMissing(int j, int... atSteps) {
     double[][][] nx = x();
