@@ -384,6 +384,28 @@ public final class LgssmCase {
       c[j] = gaussianMatrix(rng, sensorDims[j], m);
       r[j] = randomSpd(rng, sensorDims[j], 0.05, 0.5);
     }
+    return simulate(a, b, sz, sw, c, r, rng, steps, missingProb);
+  }
+
+  /**
+   * The same system with new standard-normal controls and freshly simulated states and
+   * observations (T steps, each sensor vector missing with probability {@code missingProb}).
+   */
+  public LgssmCase simulate(SplittableRandom rng, int steps, double missingProb) {
+    double[][][] c = new double[sensorCount()][][];
+    double[][][] r = new double[sensorCount()][][];
+    for (int j = 0; j < c.length; j++) {
+      c[j] = c(j);
+      r[j] = r(j);
+    }
+    return simulate(a(), b(), sz(), sw(), c, r, rng, steps, missingProb);
+  }
+
+  private static LgssmCase simulate(double[][] a, double[][] b, double[][] sz, double[][] sw,
+      double[][][] c, double[][][] r, SplittableRandom rng, int steps, double missingProb) {
+    int m = a.length;
+    int p = b.length == 0 ? 0 : b[0].length;
+    int k = c.length;
     double[][] u = gaussianMatrix(rng, steps - 1, p);
 
     double[][] z = new double[steps][];
@@ -397,7 +419,8 @@ public final class LgssmCase {
     }
     for (int t = 0; t < steps; t++) {
       for (int j = 0; j < k; j++) {
-        double[] v = Dense.mul(Dense.cholesky(r[j]), gaussianVector(rng, sensorDims[j]));
+        int d = c[j].length;
+        double[] v = Dense.mul(Dense.cholesky(r[j]), gaussianVector(rng, d));
         double[] obs = Dense.add(Dense.mul(c[j], z[t]), v);
         x[t][j] = rng.nextDouble() < missingProb ? null : obs;
       }
