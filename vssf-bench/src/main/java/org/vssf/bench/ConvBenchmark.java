@@ -87,6 +87,11 @@ public class ConvBenchmark {
    * convolution forward pass ({@code 2·N·Cin·Hin·Win·Cout·kh·kw} for a transposed one); each
    * backward pass is counted the same.
    */
+  public static double flops(org.openjdk.jmh.infra.BenchmarkParams params) {
+    return flops(params.getParam("layer"));
+  }
+
+  /** FLOPs of one call on layer {@code id} (the same count for each method). */
   public static double flops(String id) {
     return 2.0 * geometry(id, BATCH).multiplyAdds();
   }
