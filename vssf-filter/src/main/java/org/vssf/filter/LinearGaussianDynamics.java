@@ -57,7 +57,8 @@ public final class LinearGaussianDynamics extends Module {
     }
     if (learnProcessCov) {
       // raw: strict lower part as is, diagonal through softplus⁻¹ so that the initial Σw is exact.
-      double[] l = cholesky(processCov, m);
+      float[] l = new float[m * m];
+      org.vssf.linalg.SpdBatch.cholesky("processCov", 1, m, processCov, 0, l, 0);
       float[] raw = new float[m * m];
       for (int i = 0; i < m; i++) {
         for (int j = 0; j <= i; j++) {
@@ -103,25 +104,6 @@ public final class LinearGaussianDynamics extends Module {
     } catch (org.vssf.linalg.NotPositiveDefiniteException e) {
       throw new IllegalArgumentException("LinearGaussianDynamics: " + e.getMessage(), e);
     }
-  }
-
-  private static double[] cholesky(float[] a, int m) {
-    double[] l = new double[m * m];
-    for (int j = 0; j < m; j++) {
-      double s = a[j * m + j];
-      for (int k = 0; k < j; k++) {
-        s -= l[j * m + k] * l[j * m + k];
-      }
-      l[j * m + j] = Math.sqrt(s);
-      for (int i = j + 1; i < m; i++) {
-        double t = a[i * m + j];
-        for (int k = 0; k < j; k++) {
-          t -= l[i * m + k] * l[j * m + k];
-        }
-        l[i * m + j] = t / l[j * m + j];
-      }
-    }
-    return l;
   }
 
   /** Latent size m. */

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.vssf.testing.MiniJson;
 import org.vssf.testing.SeededTest;
 import org.vssf.testing.Tolerances;
 
