@@ -9,12 +9,15 @@ import org.vssf.autodiff.Tensor;
  * {@code Λx = Cᵀ Σx⁻¹ C}, {@code ηx = Cᵀ Σx⁻¹ x} (through the Cholesky factor of Σx, no inverse)
  * and exact likelihood {@code log N(x; C z, Σx)}.
  */
-public final class LinearSensor implements Sensor {
+public final class LinearSensor implements Sensor, StreamingSensor {
   private final int m;
   private final int d;
   private final Tensor emissionMatrix;
   private final Tensor emissionCovChol;
   private final Tensor whitenedEmission;
+  /** Cᵀ Σx⁻¹ C (m×m) and Cᵀ Σx⁻¹ (m×d) in double, for the allocation-free online contribution. */
+  private final double[] onlinePrecision;
+  private final double[] onlineGain;
 
   /** A sensor with {@code C} ({@code d × m}, row-major) and {@code Σx} ({@code d × d}). */
   public LinearSensor(int d, int m, float[] emissionMatrix, float[] emissionCov) {
@@ -27,6 +30,54 @@ public final class LinearSensor implements Sensor {
     this.emissionMatrix = Tensor.of(emissionMatrix, d, m);
     this.emissionCovChol = LinalgOps.cholesky(Tensor.of(emissionCov, d, d).named("emissionCov"));
     this.whitenedEmission = LinalgOps.solveTriangular(emissionCovChol, this.emissionMatrix, true, false);
+    // K = Lx⁻¹C; Λx = KᵀK; the gain Cᵀ Σx⁻¹ = Kᵀ Lx⁻¹.
+    float[] k = whitenedEmission.data();
+    float[] lx = emissionCovChol.data();
+    this.onlinePrecision = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double s = 0;
+        for (int r = 0; r < d; r++) {
+          s += (double) k[r * m + i] * k[r * m + j];
+        }
+        onlinePrecision[i * m + j] = s;
+      }
+    }
+    // rows of Lx⁻¹ by forward substitution on the identity, then gain = Kᵀ·Lx⁻¹
+    double[] linv = new double[d * d];
+    for (int col = 0; col < d; col++) {
+      for (int r = 0; r < d; r++) {
+        double s = r == col ? 1 : 0;
+        for (int q = 0; q < r; q++) {
+          s -= lx[r * d + q] * linv[q * d + col];
+        }
+        linv[r * d + col] = s / lx[r * d + r];
+      }
+    }
+    this.onlineGain = new double[m * d];
+    for (int i = 0; i < m; i++) {
+      for (int col = 0; col < d; col++) {
+        double s = 0;
+        for (int r = 0; r < d; r++) {
+          s += k[r * m + i] * linv[r * d + col];
+        }
+        onlineGain[i * d + col] = s;
+      }
+    }
+  }
+
+  @Override
+  public void addContribution(float[] x, int off, double[] lambda, double[] eta) {
+    for (int i = 0; i < m * m; i++) {
+      lambda[i] += onlinePrecision[i];
+    }
+    for (int i = 0; i < m; i++) {
+      double s = 0;
+      for (int c = 0; c < d; c++) {
+        s += onlineGain[i * d + c] * x[off + c];
+      }
+      eta[i] += s;
+    }
   }
 
   @Override
