@@ -36,6 +36,11 @@ public final class Dcgan {
 
   /** The encoder; {@code hidden} = h, {@code out} = size of the output vector. */
   public static Sequential encoder(int size, int nf, int hidden, int out, SplittableRandom rng) {
+    return encoder(size, nf, hidden, out, SLOPE, rng);
+  }
+
+  /** The encoder with a chosen leaky-ReLU slope (1 makes the network smooth, e.g. for gradient checks). */
+  public static Sequential encoder(int size, int nf, int hidden, int out, float slope, SplittableRandom rng) {
     int blocks = blocks(size);
     checkWidths(nf, hidden, out);
     Sequential net = new Sequential();
@@ -43,7 +48,7 @@ public final class Dcgan {
     for (int b = 0; b < blocks; b++) {
       int next = nf << b;
       net.add("block" + (b + 1), new Sequential(new Conv2d(channels, next, 4, 2, 1, true, rng),
-          BatchNorm.channels(next), Activation.leakyRelu(SLOPE)));
+          BatchNorm.channels(next), Activation.leakyRelu(slope)));
       channels = next;
     }
     net.add("head", new Sequential(new Conv2d(channels, hidden, 4, 1, 0, true, rng), BatchNorm.channels(hidden)));
@@ -55,6 +60,11 @@ public final class Dcgan {
 
   /** The decoder from a vector of size {@code in} to {@code [N, 3, size, size]}. */
   public static Sequential decoder(int size, int nf, int hidden, int in, SplittableRandom rng) {
+    return decoder(size, nf, hidden, in, SLOPE, rng);
+  }
+
+  /** The decoder with a chosen leaky-ReLU slope (1 makes the network smooth). */
+  public static Sequential decoder(int size, int nf, int hidden, int in, float slope, SplittableRandom rng) {
     int blocks = blocks(size);
     checkWidths(nf, hidden, in);
     Sequential net = new Sequential();
@@ -63,11 +73,11 @@ public final class Dcgan {
     net.add("unflatten", new Unflatten(hidden));
     int channels = nf << (blocks - 1);
     net.add("block1", new Sequential(new ConvTranspose2d(hidden, channels, 4, 1, 0, true, rng),
-        BatchNorm.channels(channels), Activation.leakyRelu(SLOPE)));
+        BatchNorm.channels(channels), Activation.leakyRelu(slope)));
     for (int b = 1; b < blocks; b++) {
       int next = channels / 2;
       net.add("block" + (b + 1), new Sequential(new ConvTranspose2d(channels, next, 4, 2, 1, true, rng),
-          BatchNorm.channels(next), Activation.leakyRelu(SLOPE)));
+          BatchNorm.channels(next), Activation.leakyRelu(slope)));
       channels = next;
     }
     net.add("out", new ConvTranspose2d(channels, 3, 4, 2, 1, true, rng));

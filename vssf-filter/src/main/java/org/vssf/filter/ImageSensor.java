@@ -1,0 +1,128 @@
+package org.vssf.filter;
+
+import java.util.SplittableRandom;
+import org.vssf.autodiff.LinalgOps;
+import org.vssf.autodiff.Ops;
+import org.vssf.autodiff.Tensor;
+import org.vssf.nn.Dcgan;
+import org.vssf.nn.Module;
+import org.vssf.nn.Sequential;
+
+/**
+ * The image sensor of L-VSSF (MATH.md "Image sensor"): a DCGAN encoder gives the Gaussian factor
+ * {@code μ(x) = 10·tanh(encoder(x))}, {@code Λx = (L Lᵀ + ε I)⁻¹} with a learned m×m matrix L
+ * (positive definite by construction, the same for every frame), {@code ηx = Λx μ(x)}; a DCGAN
+ * decoder gives the likelihood {@code log N(x; ν(z), σ² I)} on pixels in [-1, 1]. Optionally the
+ * gradient flowing from the decoder into each latent sample is clipped to an L2 norm (identity
+ * forward), as the reference does on the pendulum. Images are {@code [B, T, 3, S, S]}; batch norm
+ * takes its statistics over batch and time together.
+ */
+public final class ImageSensor extends Module implements Sensor {
+  private final int m;
+  private final int size;
+  private final float minCov;
+  private final float sigma;
+  private final float clipNorm;
+  private final Sequential encoder;
+  private final Sequential decoder;
+  private final Tensor factor;
+
+  /**
+   * @param m latent size
+   * @param size image side (power of two ≥ 16)
+   * @param nf DCGAN filter count
+   * @param initL initial L = initL·I (reference: 0.01 pendulum, 0.1 blocks)
+   * @param minCov ε (reference: 0.001 pendulum, 0.005 blocks)
+   * @param sigma pixel standard deviation of the likelihood (reference: 2)
+   * @param clipNorm L2 bound on the decoder's gradient into each latent, or 0 for none (reference: 5
+   *     on the pendulum)
+   */
+  public ImageSensor(int m, int size, int nf, float initL, float minCov, float sigma, float clipNorm,
+      SplittableRandom rng) {
+    this(m, size, nf, initL, minCov, sigma, clipNorm, Dcgan.SLOPE, rng);
+  }
+
+  /** As above with the networks' leaky-ReLU slope (1 gives smooth networks for gradient checks). */
+  ImageSensor(int m, int size, int nf, float initL, float minCov, float sigma, float clipNorm,
+      float slope, SplittableRandom rng) {
+    if (m < 1 || !(minCov > 0) || !(sigma > 0) || !(clipNorm >= 0)) {
+      throw new IllegalArgumentException("ImageSensor: need m >= 1, minCov > 0, sigma > 0, clipNorm >= 0;"
+          + " got " + m + ", " + minCov + ", " + sigma + ", " + clipNorm);
+    }
+    this.m = m;
+    this.size = size;
+    this.minCov = minCov;
+    this.sigma = sigma;
+    this.clipNorm = clipNorm;
+    int hidden = 4 * m * m;
+    this.encoder = registerModule("encoder", Dcgan.encoder(size, nf, hidden, m, slope, rng));
+    this.decoder = registerModule("decoder", Dcgan.decoder(size, nf, hidden, m, slope, rng));
+    float[] l = new float[m * m];
+    for (int i = 0; i < m; i++) {
+      l[i * m + i] = initL;
+    }
+    this.factor = registerParameter("L", Tensor.wrap(l, m, m));
+  }
+
+  @Override
+  public int latentSize() {
+    return m;
+  }
+
+  /** The encoder network (images → pre-tanh mean). */
+  public Sequential encoder() {
+    return encoder;
+  }
+
+  /** The decoder network (latents → images). */
+  public Sequential decoder() {
+    return decoder;
+  }
+
+  /** Λx = (L Lᵀ + ε I)⁻¹, [m, m]. */
+  public Tensor precision() {
+    Tensor eye = Tensor.wrap(LinearGaussianDynamics.identity(m), m, m);
+    Tensor cov = Ops.add(LinalgOps.matmul(factor, Ops.transpose(factor)), Ops.scale(eye, minCov));
+    return LinalgOps.spdSolve(cov.named("L·Lᵀ + minCov·I"), eye);
+  }
+
+  @Override
+  public Contribution contribution(Tensor images) {
+    int[] s = checkImages(images);
+    int bt = s[0] * s[1];
+    Tensor frames = Ops.reshape(images, bt, 3, size, size);
+    Tensor mu = Ops.scale(Ops.tanh(encoder.forward(frames)), 10f); // [BT, m]
+    Tensor lambda = precision();
+    Tensor info = LinalgOps.matmul(mu, lambda); // rows μᵀΛ = (Λμ)ᵀ, Λ symmetric
+    return new Contribution(lambda, Ops.reshape(info, s[0], s[1], m));
+  }
+
+  @Override
+  public Tensor logLikelihood(Tensor images, Tensor latents) {
+    int[] s = checkImages(images);
+    int bt = s[0] * s[1];
+    Tensor z = clipNorm > 0 ? Ops.clipGradNorm(latents, clipNorm, 2) : latents;
+    Tensor recon = decoder.forward(Ops.reshape(z, bt, m)); // [BT, 3, S, S]
+    Tensor resid = Ops.sub(Ops.reshape(images, bt, 3 * size * size), Ops.reshape(recon, bt, 3 * size * size));
+    Tensor quad = Ops.sum(Ops.square(resid), new int[] {1}, false); // [BT]
+    int d = 3 * size * size;
+    float constant = (float) (-0.5 * d * Math.log(2 * Math.PI * sigma * sigma));
+    Tensor ll = Ops.addScalar(Ops.scale(quad, -0.5f / (sigma * sigma)), constant);
+    return Ops.reshape(ll, s[0], s[1]);
+  }
+
+  private int[] checkImages(Tensor x) {
+    int[] s = x.shape();
+    if (s.length != 5 || s[2] != 3 || s[3] != size || s[4] != size) {
+      throw new IllegalArgumentException("ImageSensor: images must be [B, T, 3, " + size + ", " + size
+          + "], got " + java.util.Arrays.toString(s));
+    }
+    return s;
+  }
+
+  @Override
+  public Tensor forward(Tensor images) {
+    throw new UnsupportedOperationException("ImageSensor is used through contribution() and"
+        + " logLikelihood(), not forward()");
+  }
+}
