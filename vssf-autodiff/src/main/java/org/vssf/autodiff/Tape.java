@@ -35,6 +35,7 @@ public final class Tape {
     Tape t = current();
     for (Node n : t.nodes) {
       n.output.creator = null;
+      n.output.released = true;
     }
     t.nodes.clear();
   }
@@ -87,6 +88,11 @@ public final class Tape {
       throw new IllegalStateException("backward: the loss does not require a gradient (no input"
           + " requires one, or it was computed in a no-grad scope)");
     }
+    if (loss.released) {
+      throw new IllegalStateException("backward: the graph of this loss was released by an earlier"
+          + " backward or Tape.clear() (one backward per recorded graph: sum several losses and call"
+          + " backward once, or compute the loss again)");
+    }
     Tape t = current();
     loss.gradBuffer()[0] += 1f;
     int end = t.nodes.size() - 1;
@@ -117,6 +123,7 @@ public final class Tape {
       for (Node n : t.nodes) {
         Tensor out = n.output;
         out.creator = null;
+        out.released = true; // a later backward from here must fail loudly, not do nothing
         if (out != loss) {
           out.grad = null; // intermediate: release
         }
@@ -136,8 +143,9 @@ public final class Tape {
 
   /** Scope in which nothing is recorded: {@code try (Tape.Scope s = Tape.noGrad()) { ... }}. */
   public static Scope noGrad() {
-    current().noGradDepth++;
-    return new Scope(false);
+    Tape t = current();
+    t.noGradDepth++;
+    return new Scope(t, false);
   }
 
   /**
@@ -145,27 +153,36 @@ public final class Tape {
    * {@code try (Tape.Scope s = Tape.detectAnomaly()) { ... }}. Costs one scan per op.
    */
   public static Scope detectAnomaly() {
-    current().anomalyDepth++;
-    return new Scope(true);
+    Tape t = current();
+    t.anomalyDepth++;
+    return new Scope(t, true);
   }
 
-  /** Handle of a no-grad or anomaly scope; closing it (once) ends the scope on this thread. */
+  /**
+   * Handle of a no-grad or anomaly scope of the thread that opened it; closing it (once, on that
+   * thread) ends the scope.
+   */
   public static final class Scope implements AutoCloseable {
+    private final Tape tape;
     private final boolean anomaly;
     private boolean closed;
 
-    private Scope(boolean anomaly) {
+    private Scope(Tape tape, boolean anomaly) {
+      this.tape = tape;
       this.anomaly = anomaly;
     }
 
     @Override
     public void close() {
+      if (current() != tape) {
+        throw new IllegalStateException("Tape.Scope: closed on a different thread than it was opened on");
+      }
       if (!closed) {
         closed = true;
         if (anomaly) {
-          current().anomalyDepth--;
+          tape.anomalyDepth--;
         } else {
-          current().noGradDepth--;
+          tape.noGradDepth--;
         }
       }
     }

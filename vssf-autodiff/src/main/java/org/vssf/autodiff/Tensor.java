@@ -18,6 +18,8 @@ public final class Tensor {
   float[] grad;
   boolean requiresGrad;
   Node creator;
+  /** Set when a backward pass or {@link Tape#clear()} released the graph that produced this tensor. */
+  boolean released;
   String name;
 
   Tensor(int[] shape, float[] data, boolean requiresGrad) {

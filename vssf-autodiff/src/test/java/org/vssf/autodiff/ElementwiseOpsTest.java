@@ -138,6 +138,41 @@ class ElementwiseOpsTest extends SeededTest {
   }
 
   @Test
+  void secondBackwardOnAReleasedGraphFailsLoudly() {
+    Tensor x = param(3);
+    Tensor l1 = Ops.sum(Ops.square(x));
+    Tensor l2 = Ops.sum(Ops.exp(x));
+    l1.backward();
+    IllegalStateException e = assertThrows(IllegalStateException.class, l2::backward);
+    assertTrue(e.getMessage().startsWith("backward: the graph of this loss was released"), e.getMessage());
+    assertThrows(IllegalStateException.class, l1::backward);
+    // The supported way: one backward over the sum.
+    x.zeroGrad();
+    Ops.add(Ops.sum(Ops.square(x)), Ops.sum(Ops.exp(x))).backward();
+    for (int i = 0; i < 3; i++) {
+      assertEquals(2 * x.data()[i] + (float) Math.exp(x.data()[i]), x.grad()[i], 1e-5);
+    }
+  }
+
+  @Test
+  void scopeClosedOnAnotherThreadIsRejected() throws Exception {
+    Tape.Scope s = Tape.noGrad();
+    Throwable[] seen = new Throwable[1];
+    Thread t = new Thread(() -> {
+      try {
+        s.close();
+      } catch (Throwable ex) {
+        seen[0] = ex;
+      }
+    });
+    t.start();
+    t.join();
+    s.close();
+    assertTrue(seen[0] instanceof IllegalStateException, String.valueOf(seen[0]));
+    assertTrue(Tape.isRecording());
+  }
+
+  @Test
   void noGradScopeRecordsNothing() {
     Tensor x = param(4);
     try (Tape.Scope ng = Tape.noGrad()) {
