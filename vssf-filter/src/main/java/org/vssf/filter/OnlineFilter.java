@@ -32,6 +32,8 @@ public final class OnlineFilter {
   private final double[] mean;
   private final double[] work;
   private final double[] work2;
+  private final double[] nextLambda;
+  private final double[] nextEta;
   private boolean started;
   private long steps;
 
@@ -59,6 +61,8 @@ public final class OnlineFilter {
     this.mean = new double[m];
     this.work = new double[m * m];
     this.work2 = new double[m * m];
+    this.nextLambda = new double[m * m];
+    this.nextEta = new double[m];
     this.priorPrecision = new double[m * m];
     inverseSpd("initialCov", toDouble(dynamics.initialCov().data()), priorPrecision);
     reset();
@@ -99,15 +103,20 @@ public final class OnlineFilter {
    *     ignored on the first step; may be {@code null} when p = 0
    */
   public void step(float[][] observations, float[] control) {
+    // Validate everything first: a rejected step must leave the state as it was.
     if (observations.length != sensors.length) {
       throw new IllegalArgumentException("OnlineFilter.step: " + observations.length
           + " observation slots for " + sensors.length + " sensors");
     }
-    if (started) {
-      if (p > 0 && (control == null || control.length != p)) {
+    if (started && p > 0) {
+      if (control == null || control.length != p) {
         throw new IllegalArgumentException("OnlineFilter.step: control must have length " + p);
       }
-      predict(control);
+      for (float v : control) {
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException("OnlineFilter.step: control contains " + v);
+        }
+      }
     }
     for (int j = 0; j < sensors.length; j++) {
       float[] x = observations[j];
@@ -122,16 +131,29 @@ public final class OnlineFilter {
                 + " contains " + v + "; pass null for a missing observation");
           }
         }
-        sensors[j].addContribution(x, 0, lambda, eta);
       }
     }
-    factor("filteredPrecision", lambda, chol);
+    // Compute the new (Λ, η) into scratch arrays; commit only when its factorisation succeeds.
+    if (started) {
+      predict(control); // into nextLambda / nextEta
+    } else {
+      System.arraycopy(lambda, 0, nextLambda, 0, m * m);
+      System.arraycopy(eta, 0, nextEta, 0, m);
+    }
+    for (int j = 0; j < sensors.length; j++) {
+      if (observations[j] != null) {
+        sensors[j].addContribution(observations[j], 0, nextLambda, nextEta);
+      }
+    }
+    factor("filteredPrecision", nextLambda, chol);
+    System.arraycopy(nextLambda, 0, lambda, 0, m * m);
+    System.arraycopy(nextEta, 0, eta, 0, m);
     solveInPlace(chol, copyInto(eta, mean));
     started = true;
     steps++;
   }
 
-  /** Prediction: (Λ, η) of the state after the control, from the current (Λ, η). */
+  /** Prediction into {@code nextLambda}/{@code nextEta} from the current (Λ, η), which stay unchanged. */
   private void predict(float[] u) {
     factor("filteredPrecision", lambda, chol);
     solveInPlace(chol, copyInto(eta, mean)); // μ = Λ⁻¹η
@@ -155,7 +177,7 @@ public final class OnlineFilter {
         work2[j * m + i] = s;
       }
     }
-    // μ' = Aμ + Bu into eta (temporarily)
+    // μ' = Aμ + Bu
     for (int i = 0; i < m; i++) {
       double s = 0;
       for (int k = 0; k < m; k++) {
@@ -164,20 +186,17 @@ public final class OnlineFilter {
       for (int k = 0; k < p; k++) {
         s += b[i * p + k] * u[k];
       }
-      eta[i] = s;
+      nextEta[i] = s;
     }
-    // Λ' = P'⁻¹ through its factor; η' = Λ'μ' = P'⁻¹ μ'
+    // Λ' = P'⁻¹ through its factor; η' = P'⁻¹ μ'
     factor("predictedCov", work2, chol);
-    solveInPlace(chol, eta);
+    solveInPlace(chol, nextEta);
     for (int col = 0; col < m; col++) {
       for (int r = 0; r < m; r++) {
-        work[r * m + col] = r == col ? 1 : 0;
+        nextLambda[r * m + col] = r == col ? 1 : 0;
       }
+      solveColumn(chol, nextLambda, col);
     }
-    for (int col = 0; col < m; col++) {
-      solveColumn(chol, work, col);
-    }
-    System.arraycopy(work, 0, lambda, 0, m * m);
   }
 
   private static double[] copyInto(double[] from, double[] to) {
@@ -293,12 +312,12 @@ public final class OnlineFilter {
       throw new IllegalArgumentException("OnlineFilter.restore: state of length " + state.length
           + ", expected " + (m * m + m + 1) + " for m = " + m);
     }
-    System.arraycopy(state, 0, lambda, 0, m * m);
+    boolean wasStarted = state[m * m + m] != 0;
+    System.arraycopy(state, 0, nextLambda, 0, m * m);
+    factor("restored filteredPrecision", nextLambda, chol); // throws before anything changes
+    System.arraycopy(nextLambda, 0, lambda, 0, m * m);
     System.arraycopy(state, m * m, eta, 0, m);
-    started = state[m * m + m] != 0;
-    if (started) {
-      factor("filteredPrecision", lambda, chol);
-      solveInPlace(chol, copyInto(eta, mean));
-    }
+    started = wasStarted;
+    solveInPlace(chol, copyInto(eta, mean));
   }
 }

@@ -102,6 +102,11 @@ class OnlineFilterTest {
     float[] again = new float[c.m];
     g.mean(again);
     assertArrayEquals(next, again, "restored filter continues identically");
+    // A rejected step leaves the state exactly as it was.
+    double[] before = f.saveState();
+    assertThrows(IllegalArgumentException.class, () -> f.step(new float[][] {obs[0], {Float.NaN}}, u));
+    assertThrows(IllegalArgumentException.class, () -> f.step(obs, new float[] {Float.NaN, 0f}));
+    assertArrayEquals(before, f.saveState(), "state after rejected steps");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> f.step(new float[][] {{Float.NaN, 0f}, null}, u));
     assertEquals("OnlineFilter.step: observation of sensor 0 contains NaN; pass null for a missing"
