@@ -87,12 +87,35 @@ public final class ImageSensor extends Module implements Sensor {
   }
 
   @Override
-  public Contribution contribution(Tensor images) {
+  public Contribution contribution(Tensor images, Tensor mask) {
     int[] s = checkImages(images);
     int bt = s[0] * s[1];
     Tensor frames = Ops.reshape(images, bt, 3, size, size);
-    Tensor mu = Ops.scale(Ops.tanh(encoder.forward(frames)), 10f); // [BT, m]
     Tensor lambda = precision();
+    Tensor mu;
+    if (mask == null) {
+      mu = Ops.scale(Ops.tanh(encoder.forward(frames)), 10f); // [BT, m]
+    } else {
+      // Encode only the present frames: placeholders must not enter batch-norm statistics.
+      float[] present = mask.data();
+      int count = 0;
+      for (float v : present) {
+        count += v != 0f ? 1 : 0;
+      }
+      int[] rows = new int[count];
+      int[] where = new int[bt]; // row of each frame in [encoded; zero row]
+      for (int i = 0, k = 0; i < bt; i++) {
+        if (present[i] != 0f) {
+          rows[k] = i;
+          where[i] = k++;
+        } else {
+          where[i] = count;
+        }
+      }
+      Tensor encoded = count == 0 ? Tensor.zeros(0, m)
+          : Ops.scale(Ops.tanh(encoder.forward(Ops.gatherRows(frames, rows))), 10f);
+      mu = Ops.gatherRows(Ops.concat(0, encoded, Tensor.zeros(1, m)), where);
+    }
     Tensor info = LinalgOps.matmul(mu, lambda); // rows μᵀΛ = (Λμ)ᵀ, Λ symmetric
     return new Contribution(lambda, Ops.reshape(info, s[0], s[1], m));
   }

@@ -61,7 +61,8 @@ public final class InformationFilter {
         throw new IllegalArgumentException("InformationFilter: mask of sensor " + j + " must be [" + b + ", "
             + steps + "], got " + java.util.Arrays.toString(mask.shape()));
       }
-      contributions.add(sensors.get(j).contribution(x));
+      checkObservations(j, x, mask, b, steps);
+      contributions.add(sensors.get(j).contribution(x, mask));
     }
     checkControls(dynamics, controls, b, steps);
     Tensor eye = Tensor.wrap(LinearGaussianDynamics.identity(m), m, m);
@@ -105,6 +106,29 @@ public final class InformationFilter {
       mean.add(cholSolve(l, eta));
     }
     return new FilterResult(precision, info, chol, mean);
+  }
+
+  /** Masks hold exactly 0 or 1; every observation value, placeholders included, is finite. */
+  static void checkObservations(int sensor, Tensor x, Tensor mask, int b, int steps) {
+    if (mask != null) {
+      float[] mv = mask.data();
+      for (int i = 0; i < mv.length; i++) {
+        if (mv[i] != 0f && mv[i] != 1f) {
+          throw new IllegalArgumentException("InformationFilter: mask of sensor " + sensor + " is " + mv[i]
+              + " at (b=" + i / steps + ", t=" + i % steps + "); masks hold 0 (missing) or 1 (present)");
+        }
+      }
+    }
+    float[] v = x.data();
+    int per = v.length / Math.max(1, b * steps);
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        int frame = i / Math.max(1, per);
+        throw new IllegalArgumentException("InformationFilter: observation of sensor " + sensor + " at (b="
+            + frame / steps + ", t=" + frame % steps + ") contains " + v[i]
+            + " (missing observations need a finite placeholder such as 0 and mask 0)");
+      }
+    }
   }
 
   private static Tensor step4(Tensor prec, int t, int b, int m) {

@@ -25,6 +25,21 @@ public final class LinearSensor implements Sensor, StreamingSensor {
       throw new IllegalArgumentException("LinearSensor: C must be " + d + "x" + m + " and Σx " + d + "x" + d
           + " (got " + emissionMatrix.length + " and " + emissionCov.length + " values)");
     }
+    for (float v : emissionMatrix) {
+      if (!Float.isFinite(v)) {
+        throw new IllegalArgumentException("LinearSensor: emissionMatrix contains " + v);
+      }
+    }
+    for (int i = 0; i < d; i++) {
+      for (int j = 0; j < d; j++) {
+        float v = emissionCov[i * d + j];
+        float w = emissionCov[j * d + i];
+        if (!Float.isFinite(v) || Math.abs(v - w) > 1e-6f * (Math.abs(v) + Math.abs(w) + 1e-30f)) {
+          throw new IllegalArgumentException("LinearSensor: emissionCov must be finite and symmetric;"
+              + " entry (" + i + "," + j + ") is " + v + ", (" + j + "," + i + ") is " + w);
+        }
+      }
+    }
     this.m = m;
     this.d = d;
     this.emissionMatrix = Tensor.of(emissionMatrix, d, m);
@@ -96,7 +111,7 @@ public final class LinearSensor implements Sensor, StreamingSensor {
   }
 
   @Override
-  public Contribution contribution(Tensor x) {
+  public Contribution contribution(Tensor x, Tensor mask) {
     int[] s = checkObservations(x);
     // K = Lx⁻¹C: Λx = KᵀK, ηx = Kᵀ Lx⁻¹ x.
     Tensor k = whitenedEmission;

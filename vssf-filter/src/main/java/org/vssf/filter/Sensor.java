@@ -14,9 +14,10 @@ public interface Sensor {
   /**
    * The information contributions for observations {@code [B, T, ...]}: precision {@code [B, T, m,
    * m]} (or {@code [m, m]} when it does not depend on the observation) and information vector
-   * {@code [B, T, m]}.
+   * {@code [B, T, m]}. {@code mask} ({@code [B, T]}, 1 present / 0 missing, or {@code null}) lets a
+   * sensor skip placeholders entirely (the filter also multiplies the contributions by it).
    */
-  Contribution contribution(Tensor observations);
+  Contribution contribution(Tensor observations, Tensor mask);
 
   /** {@code log p(x_t | z_t)} for observations {@code [B, T, ...]} and latents {@code [B, T, m]}: {@code [B, T]}. */
   Tensor logLikelihood(Tensor observations, Tensor latents);

@@ -28,7 +28,7 @@ class ImageSensorTest extends SeededTest {
       // L = 0.5·I: Λx = (0.25 + 0.01)⁻¹ I.
       assertArrayEquals(new float[] {1 / 0.26f, 0, 0, 1 / 0.26f}, sensor.precision().data(), 1e-5f);
       Tensor x = images(2, 3);
-      Sensor.Contribution c = sensor.contribution(x);
+      Sensor.Contribution c = sensor.contribution(x, null);
       assertArrayEquals(new int[] {2, 3, M}, c.info.shape());
       float[] enc = sensor.encoder().forward(Tensor.wrap(x.data(), 6, 3, S, S)).data();
       for (int i = 0; i < enc.length; i++) {
@@ -36,8 +36,47 @@ class ImageSensorTest extends SeededTest {
       }
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> sensor.contribution(Tensor.zeros(2, 3, 3, 8, 8)));
+        () -> sensor.contribution(Tensor.zeros(2, 3, 3, 8, 8), null));
     assertEquals("ImageSensor: images must be [B, T, 3, 16, 16], got [2, 3, 3, 8, 8]", e.getMessage());
+  }
+
+  @Test
+  void placeholdersForMissingFramesDoNotChangeThePresentOnes() {
+    // Batch norm in training mode would mix a placeholder into the statistics of the present
+    // frames; with the mask the sensor encodes only the present frames.
+    ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, new SplittableRandom(1));
+    Tensor mask = Tensor.wrap(new float[] {1, 1, 0}, 1, 3);
+    float[] frames = randomFloats(3 * 3 * S * S);
+    float[] other = frames.clone();
+    int frame = 3 * S * S;
+    for (int i = 2 * frame; i < 3 * frame; i++) {
+      other[i] = -1f; // a different placeholder for the missing third frame
+    }
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      float[] a = sensor.contribution(Tensor.wrap(frames, 1, 3, 3, S, S), mask).info.data();
+      float[] b = sensor.contribution(Tensor.wrap(other, 1, 3, 3, S, S), mask).info.data();
+      assertArrayEquals(a, b, "information of the present frames");
+      assertEquals(0f, a[2 * M] * a[2 * M] + a[2 * M + 1] * a[2 * M + 1], "a missing frame contributes nothing");
+    }
+  }
+
+  @Test
+  void masksAndPlaceholdersAreValidated() {
+    float[] eye = {1, 0, 0, 1};
+    LinearGaussianDynamics d = new LinearGaussianDynamics(M, 0, eye, eye, null, eye, false, false, false);
+    LinearSensor lin = new LinearSensor(1, M, new float[] {1f, 0f}, new float[] {0.1f});
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InformationFilter.run(d,
+        List.of(lin), List.of(Tensor.zeros(1, 2, 1)), List.of(Tensor.wrap(new float[] {1, 0.5f}, 1, 2)), null));
+    assertEquals("InformationFilter: mask of sensor 0 is 0.5 at (b=0, t=1); masks hold 0 (missing) or 1"
+        + " (present)", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> InformationFilter.run(d, List.of(lin),
+        List.of(Tensor.wrap(new float[] {0f, Float.NaN}, 1, 2, 1)), List.of(Tensor.wrap(new float[] {1, 0}, 1, 2)), null));
+    assertEquals("InformationFilter: observation of sensor 0 at (b=0, t=1) contains NaN (missing"
+        + " observations need a finite placeholder such as 0 and mask 0)", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new LinearSensor(2, M, new float[] {1, 0, 0, 1}, new float[] {1, 5, 0.5f, 1}));
+    assertEquals("LinearSensor: emissionCov must be finite and symmetric; entry (0,1) is 5.0, (1,0) is 0.5",
+        e.getMessage());
   }
 
   @Test
