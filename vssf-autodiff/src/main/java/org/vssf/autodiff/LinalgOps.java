@@ -443,17 +443,6 @@ public final class LinalgOps {
   }
 
   /** {@code dst_e += src_eᵀ} for a batch of {@code r × c} matrices {@code src_e}. */
-  private static void transposeAdd(int batch, int r, int c, float[] src, float[] dst) {
-    int rc = r * c;
-    for (int e = 0; e < batch; e++) {
-      int o = e * rc;
-      for (int i = 0; i < r; i++) {
-        for (int j = 0; j < c; j++) {
-          dst[o + j * r + i] += src[o + i * c + j];
-        }
-      }
-    }
-  }
 
   private static void transposeInPlace(float[] w, int o, int m) {
     for (int i = 0; i < m; i++) {

@@ -228,12 +228,9 @@ public final class NnOps {
    */
   public static Tensor batchNormInference(Tensor x, Tensor scale, Tensor offset, Tensor mean,
       Tensor variance, float eps) {
-    int[] featureShape = new int[x.shape.length];
-    java.util.Arrays.fill(featureShape, 1);
     Tensor m = Ops.stopGradient(mean);
-    if (m.shape.length == x.shape.length) {
-      featureShape = m.shape;
-    } else {
+    int[] featureShape = m.shape;
+    if (m.shape.length != x.shape.length) {
       throw new IllegalArgumentException("batchNormInference: mean of shape " + Shapes.str(m.shape)
           + " must have the rank of the input " + Shapes.str(x.shape) + " (size 1 on reduced axes)");
     }

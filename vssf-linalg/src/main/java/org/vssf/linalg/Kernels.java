@@ -71,6 +71,14 @@ public final class Kernels {
     if (m == 0 || n == 0) {
       return;
     }
+    // C is written while A and B are read (β pass, packing): they must not share elements.
+    long cEnd = cOff + (long) (m - 1) * ldc + n;
+    if (c == a && overlaps(cOff, cEnd, aOff, aOff + (long) ((transA ? k : m) - 1) * lda + (transA ? m : k))) {
+      throw new IllegalArgumentException(op + ": output 'c' overlaps input 'a' in the same array");
+    }
+    if (c == b && overlaps(cOff, cEnd, bOff, bOff + (long) ((transB ? n : k) - 1) * ldb + (transB ? k : n))) {
+      throw new IllegalArgumentException(op + ": output 'c' overlaps input 'b' in the same array");
+    }
     scaleMatrix(impl, m, n, beta, c, cOff, ldc);
     if (k == 0 || alpha == 0f) {
       return;
@@ -93,6 +101,10 @@ public final class Kernels {
               a, transA ? aOff + from : aOff + from * lda, lda, b, bOff, ldb,
               c, cOff + from * ldc, ldc));
     }
+  }
+
+  private static boolean overlaps(long from1, long to1, long from2, long to2) {
+    return from1 < to2 && from2 < to1;
   }
 
   /** {@code C = A·B} for EJML matrices (C is reshaped), {@code α = 1, β = 0}. */

@@ -218,6 +218,11 @@ class GemmTest extends SeededTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> Kernels.gemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
     assertEquals("gemm: 'm' must be >= 0, got -1", e.getMessage());
+    float[] shared = new float[16];
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Kernels.gemm(false, false, 2, 2, 2, 1f, shared, 0, 2, shared, 8, 2, 0f, shared, 2, 2));
+    assertEquals("gemm: output 'c' overlaps input 'a' in the same array", e.getMessage());
+    Kernels.gemm(false, false, 2, 2, 2, 1f, shared, 0, 2, shared, 4, 2, 0f, shared, 8, 2); // disjoint: fine
     NullPointerException npe = assertThrows(NullPointerException.class,
         () -> Kernels.gemm(false, false, 2, 2, 3, 1f, null, 0, 3, b, 0, 2, 0f, c, 0, 2));
     assertEquals("gemm: array 'a' is null", npe.getMessage());

@@ -12,15 +12,13 @@ import org.vssf.autodiff.Tensor;
 import org.vssf.nn.io.Dtype;
 import org.vssf.nn.io.SafeTensors;
 import org.vssf.nn.io.SafeTensorsContents;
-import org.vssf.nn.io.SafeTensorsHeader;
 import org.vssf.nn.io.TensorData;
-import org.vssf.nn.io.TensorInfo;
 
 /**
  * Model weights (and optionally the optimiser state) in one safetensors file: parameters and
  * buffers under their dotted module paths, Adam moments as {@code optimizer.m.<path>} and {@code
  * optimizer.v.<path>} with the step count in the metadata ({@code optimizer.step}). Written
- * atomically; loading checks every name, dtype and shape against the model from the header alone
+ * atomically; loading checks every name, dtype and shape against the model
  * and reports all mismatches in one {@link ModelMismatchException} before touching the model.
  */
 public final class Checkpoints {
@@ -83,8 +81,10 @@ public final class Checkpoints {
    * @throws org.vssf.nn.io.SafeTensorsFormatException if the file is not valid safetensors
    */
   public static Map<String, String> load(Path file, Module model, Adam optimizer) throws IOException {
-    SafeTensorsHeader header = SafeTensors.readHeader(file);
-    Map<String, TensorInfo> infos = header.tensors();
+    // One read: names, dtypes and shapes are checked against the same contents that are copied,
+    // so a file replaced in between (e.g. by a concurrent atomic save) cannot slip through.
+    SafeTensorsContents contents = SafeTensors.read(file);
+    Map<String, TensorData> infos = contents.tensors();
     List<String> problems = new ArrayList<>();
     Map<String, Tensor> params = model.namedParameters();
     Map<String, Tensor> buffers = model.namedBuffers();
@@ -101,7 +101,7 @@ public final class Checkpoints {
         Tensor p = params.get(e.getKey().substring(2));
         expected.put(OPT + e.getKey(), p != null ? p.shape() : new int[] {e.getValue().length});
       }
-      String s = header.metadata().get(STEP_KEY);
+      String s = contents.metadata().get(STEP_KEY);
       try {
         step = Long.parseLong(s);
         if (step < 0) {
@@ -113,7 +113,7 @@ public final class Checkpoints {
       }
     }
     for (Map.Entry<String, int[]> e : expected.entrySet()) {
-      TensorInfo info = infos.get(e.getKey());
+      TensorData info = infos.get(e.getKey());
       if (info == null) {
         problems.add("missing " + e.getKey());
       } else if (info.dtype() != Dtype.F32) {
@@ -131,7 +131,6 @@ public final class Checkpoints {
     if (!problems.isEmpty()) {
       throw new ModelMismatchException(file, problems);
     }
-    SafeTensorsContents contents = SafeTensors.read(file);
     for (Map.Entry<String, Tensor> e : params.entrySet()) {
       float[] v = contents.get(e.getKey()).values();
       System.arraycopy(v, 0, e.getValue().data(), 0, v.length);

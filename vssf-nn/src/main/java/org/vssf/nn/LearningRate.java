@@ -25,7 +25,11 @@ public interface LearningRate {
     return t -> (float) (lr * Math.pow(rate, staircase ? (double) (t / steps) : (double) t / steps));
   }
 
-  /** Linear warm-up from 0 to {@code after.at(warmupSteps)} over {@code warmupSteps}, then {@code after}. */
+  /**
+   * Linear warm-up: for {@code t < w} the rate is {@code after.at(w)·(t + 1)/(w + 1)} (from
+   * {@code after.at(w)/(w + 1)} at step 0 up towards {@code after.at(w)}); from step {@code w} on
+   * it is {@code after.at(t)}.
+   */
   static LearningRate linearWarmup(long warmupSteps, LearningRate after) {
     if (warmupSteps < 0) {
       throw new IllegalArgumentException("linearWarmup: warmupSteps must be >= 0, got " + warmupSteps);
