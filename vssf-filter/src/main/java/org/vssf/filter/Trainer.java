@@ -1,0 +1,268 @@
+package org.vssf.filter;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.vssf.autodiff.Tensor;
+import org.vssf.nn.Adam;
+import org.vssf.nn.Checkpoints;
+import org.vssf.nn.LearningRate;
+import org.vssf.nn.Module;
+import org.vssf.nn.io.AtomicFiles;
+
+/**
+ * Trains an L-VSSF model by maximising the Monte-Carlo ELBO with AdamW: first a decoder-only
+ * pre-training phase (other parameters frozen), then the optimiser is reset and everything trains.
+ * Each step draws its data and noise from {@code SplittableRandom(mix(seed, step))}, so a run
+ * resumed from a checkpoint (weights, buffers, optimiser state and step, written atomically every
+ * {@code checkpointEvery} steps) continues bitwise-identically. A non-finite loss or gradient stops
+ * training with {@link TrainingDivergedException}; the last good checkpoint stays on disk.
+ */
+public final class Trainer {
+  /** Checkpoint file name inside the run directory. */
+  public static final String CHECKPOINT = "checkpoint.safetensors";
+  /** Metrics file name inside the run directory. */
+  public static final String METRICS = "metrics.csv";
+
+  /** Training settings (defaults from the reference setup where it gives them). */
+  public static final class Config {
+    /** Total optimiser steps, pre-training included. */
+    public int steps = 1000;
+    /** Decoder-only steps at the start (reference: 500). */
+    public int pretrainSteps = 500;
+    /** AdamW learning rate (reference: 1e-3). */
+    public float learningRate = 1e-3f;
+    /** Decoupled weight decay. */
+    public float weightDecay = 1e-4f;
+    /** KL weight β. */
+    public float beta = 1f;
+    /** Backward samples S per sequence (reference: 1024). */
+    public int samples = 64;
+    /** Global gradient-norm clip, 0 for none. */
+    public float maxGradNorm = 0f;
+    /** Probability of hiding each sensor from the filter for a whole sequence (beyond the paper). */
+    public float sensorDropout = 0f;
+    /** Steps between metric lines. */
+    public int logEvery = 50;
+    /** Steps between checkpoints. */
+    public int checkpointEvery = 500;
+    /** Seed of all randomness. */
+    public long seed = 0;
+  }
+
+  /** One training batch: per-sensor observations and masks, and controls (or {@code null}). */
+  public static final class Batch {
+    final List<Tensor> observations;
+    final List<Tensor> masks;
+    final Tensor controls;
+
+    /** A batch; masks may be {@code null} (all present). */
+    public Batch(List<Tensor> observations, List<Tensor> masks, Tensor controls) {
+      this.observations = observations;
+      this.masks = masks;
+      this.controls = controls;
+    }
+  }
+
+  /** The training data: a batch for a step, drawn only from the given random source. */
+  @FunctionalInterface
+  public interface Data {
+    /** The batch of step {@code step}. */
+    Batch batch(long step, SplittableRandom rng);
+  }
+
+  /** Training stopped on a non-finite loss or gradient. */
+  public static final class TrainingDivergedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TrainingDivergedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final LinearGaussianDynamics dynamics;
+  private final List<Sensor> sensors;
+  private final Module model;
+  private final Config config;
+  private final Path runDir;
+
+  /**
+   * @param dynamics the latent dynamics (its learned parameters train)
+   * @param sensors the sensors; those that are {@link Module}s contribute parameters
+   * @param config settings (copied)
+   * @param runDir directory for the checkpoint and metrics (created if missing)
+   */
+  public Trainer(LinearGaussianDynamics dynamics, List<Sensor> sensors, Config config, Path runDir) {
+    this.dynamics = dynamics;
+    this.sensors = List.copyOf(sensors);
+    this.config = config;
+    this.runDir = runDir;
+    this.model = new ModelModule(dynamics, this.sensors);
+  }
+
+  /** Dynamics and sensor modules under one root, for optimiser groups and checkpoints. */
+  private static final class ModelModule extends Module {
+    ModelModule(LinearGaussianDynamics dynamics, List<Sensor> sensors) {
+      registerModule("dynamics", dynamics);
+      for (int j = 0; j < sensors.size(); j++) {
+        if (sensors.get(j) instanceof Module) {
+          registerModule("sensor" + j, (Module) sensors.get(j));
+        }
+      }
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+      throw new UnsupportedOperationException("the model root has no forward(x)");
+    }
+  }
+
+  /** The parameters trained in the pre-training phase: every image sensor's decoder. */
+  private Map<String, Tensor> decoderParameters() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
+      if (e.getKey().contains(".decoder.")) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  private static long mix(long seed, long step) {
+    long z = seed * 0x9E3779B97F4A7C15L + step;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /**
+   * Trains up to {@code config.steps}, resuming from the run directory's checkpoint when one
+   * exists. Returns the final step count.
+   */
+  public long train(Data data) throws IOException {
+    Files.createDirectories(runDir);
+    Map<String, Tensor> decoder = decoderParameters();
+    Map<String, Tensor> rest = new LinkedHashMap<>(model.namedParameters());
+    rest.keySet().removeAll(decoder.keySet());
+    Adam.Group decoderGroup = new Adam.Group("decoder", decoder, config.weightDecay);
+    Adam.Group restGroup = new Adam.Group("rest", rest, config.weightDecay);
+    Adam adam = new Adam(List.of(decoderGroup, restGroup), LearningRate.constant(config.learningRate),
+        0.9f, 0.999f, 1e-8f, config.maxGradNorm);
+    long step = 0;
+    Path ckpt = runDir.resolve(CHECKPOINT);
+    if (Files.exists(ckpt)) {
+      Map<String, String> meta = Checkpoints.load(ckpt, model, adam);
+      step = Long.parseLong(meta.get("trainer.step"));
+    }
+    List<String> metrics = readMetrics(step);
+    boolean pretrain = !decoder.isEmpty() && config.pretrainSteps > 0;
+    restGroup.frozen(pretrain && step < config.pretrainSteps);
+    for (; step < config.steps; step++) {
+      if (pretrain && step == config.pretrainSteps) {
+        // As the reference: a fresh optimiser after pre-training. Keyed on the step, so a run
+        // resumed from a checkpoint written at this boundary resets exactly like an unbroken one.
+        restGroup.frozen(false);
+        adam.reset();
+      }
+      SplittableRandom rng = new SplittableRandom(mix(config.seed, step));
+      Batch batch = data.batch(step, rng.split());
+      SplittableRandom noise = rng.split();
+      List<Tensor> filterMasks = dropout(batch, noise);
+      model.zeroGrad();
+      Elbo.Terms terms;
+      try {
+        FilterResult r = InformationFilter.run(dynamics, sensors, batch.observations, filterMasks, batch.controls);
+        BackwardSampler.Samples s = BackwardSampler.sample(dynamics, r, batch.controls, config.samples, noise);
+        terms = Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s, config.beta);
+        float loss = terms.loss.item();
+        if (!Float.isFinite(loss)) {
+          throw new ArithmeticException("loss is " + loss);
+        }
+        terms.loss.backward();
+        adam.update();
+      } catch (ArithmeticException e) {
+        org.vssf.autodiff.Tape.clear();
+        throw new TrainingDivergedException("training stopped at step " + step + ": " + e.getMessage()
+            + "; the last good checkpoint is " + (Files.exists(ckpt) ? ckpt : "not written yet"), e);
+      }
+      long done = step + 1;
+      if (done % config.logEvery == 0 || done == config.steps) {
+        metrics.add(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g", done, terms.loss.item(),
+            mean(terms.elbo), mean(terms.kl), mean(terms.recon), adam.lastGradNorm()));
+        writeMetrics(metrics);
+      }
+      if (done % config.checkpointEvery == 0 || done == config.steps) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("trainer.step", Long.toString(done));
+        Checkpoints.save(ckpt, model, adam, meta);
+      }
+    }
+    return step;
+  }
+
+  /** Filter masks with whole sensors hidden per sequence with probability sensorDropout. */
+  private List<Tensor> dropout(Batch batch, SplittableRandom rng) {
+    if (config.sensorDropout <= 0) {
+      return batch.masks;
+    }
+    List<Tensor> out = new ArrayList<>();
+    for (int j = 0; j < batch.observations.size(); j++) {
+      Tensor x = batch.observations.get(j);
+      int b = x.dim(0);
+      int t = x.dim(1);
+      float[] m = batch.masks == null || batch.masks.get(j) == null ? null : batch.masks.get(j).data();
+      float[] keep = new float[b * t];
+      for (int s = 0; s < b; s++) {
+        boolean hidden = rng.nextDouble() < config.sensorDropout;
+        for (int k = 0; k < t; k++) {
+          keep[s * t + k] = hidden ? 0f : (m == null ? 1f : m[s * t + k]);
+        }
+      }
+      out.add(Tensor.wrap(keep, b, t));
+    }
+    return out;
+  }
+
+  private static double mean(Tensor t) {
+    double s = 0;
+    for (float v : t.data()) {
+      s += v;
+    }
+    return s / Math.max(1, t.size());
+  }
+
+  private List<String> readMetrics(long upToStep) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add("step,loss,elbo,kl,recon,grad_norm");
+    Path f = runDir.resolve(METRICS);
+    if (Files.exists(f)) {
+      for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+        int comma = line.indexOf(',');
+        if (comma > 0 && Character.isDigit(line.charAt(0)) && Long.parseLong(line.substring(0, comma)) <= upToStep) {
+          lines.add(line); // rows after the checkpoint are recomputed by the resumed run
+        }
+      }
+    }
+    return lines;
+  }
+
+  private void writeMetrics(List<String> lines) throws IOException {
+    AtomicFiles.write(runDir.resolve(METRICS), out -> {
+      BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
+      for (String l : lines) {
+        w.write(l);
+        w.write('\n');
+      }
+      w.flush();
+    });
+  }
+}

@@ -1,0 +1,116 @@
+package org.vssf.filter;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vssf.autodiff.Tensor;
+
+/** Pre-training phase, bitwise resume from checkpoints, divergence handling, metrics. */
+class TrainerTest {
+  @TempDir
+  Path dir;
+
+  private static final int M = 2;
+  private static final int S = 16;
+
+  /** A tiny image + linear model with learned A; fresh weights for the same seed. */
+  private static Object[] model() {
+    float[] eye = {1, 0, 0, 1};
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, eye, new float[] {0.9f, 0.1f, 0f, 0.95f},
+        null, new float[] {0.01f, 0, 0, 0.01f}, true, false, false);
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 5f, new SplittableRandom(3));
+    LinearSensor linear = new LinearSensor(1, M, new float[] {1f, 0f}, new float[] {0.05f});
+    return new Object[] {dyn, image, linear};
+  }
+
+  private static Trainer.Data data(int badStep) {
+    return (step, rng) -> {
+      float[] img = new float[2 * 3 * 3 * S * S];
+      float[] y = new float[2 * 3];
+      for (int i = 0; i < img.length; i++) {
+        img[i] = (float) (2 * rng.nextDouble() - 1);
+      }
+      for (int i = 0; i < y.length; i++) {
+        y[i] = step == badStep ? 1e30f : (float) rng.nextDouble();
+      }
+      return new Trainer.Batch(List.of(Tensor.wrap(img, 2, 3, 3, S, S), Tensor.wrap(y, 2, 3, 1)), null, null);
+    };
+  }
+
+  private static Trainer.Config config(int steps) {
+    Trainer.Config c = new Trainer.Config();
+    c.steps = steps;
+    c.pretrainSteps = 3;
+    c.samples = 4;
+    c.logEvery = 2;
+    c.checkpointEvery = 3;
+    c.seed = 11;
+    c.sensorDropout = 0.3f;
+    return c;
+  }
+
+  private static Trainer trainer(Object[] m, Trainer.Config c, Path run) {
+    return new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[1], (Sensor) m[2]), c, run);
+  }
+
+  @Test
+  void pretrainingMovesOnlyTheDecoder() throws Exception {
+    Object[] m = model();
+    ImageSensor image = (ImageSensor) m[1];
+    float[] enc = image.namedParameters().get("encoder.mlp.4.weight").data().clone();
+    float[] a = ((LinearGaussianDynamics) m[0]).dynamicsMatrix().data().clone();
+    float[] dec = image.namedParameters().get("decoder.out.weight").data().clone();
+    trainer(m, config(3), dir.resolve("pre")).train(data(-1));
+    assertArrayEquals(enc, image.namedParameters().get("encoder.mlp.4.weight").data(), "encoder frozen");
+    assertArrayEquals(a, ((LinearGaussianDynamics) m[0]).dynamicsMatrix().data(), "dynamics frozen");
+    assertFalse(java.util.Arrays.equals(dec, image.namedParameters().get("decoder.out.weight").data()),
+        "decoder trained");
+  }
+
+  @Test
+  void resumedRunIsBitwiseIdentical() throws Exception {
+    Object[] straight = model();
+    trainer(straight, config(7), dir.resolve("straight")).train(data(-1));
+    Object[] first = model();
+    trainer(first, config(3), dir.resolve("resumed")).train(data(-1)); // checkpoint at the pre-training boundary
+    Object[] second = model(); // fresh weights: everything must come from the checkpoint
+    long done = trainer(second, config(7), dir.resolve("resumed")).train(data(-1));
+    assertEquals(7, done);
+    Map<String, Tensor> want = ((ImageSensor) straight[1]).namedParameters();
+    Map<String, Tensor> got = ((ImageSensor) second[1]).namedParameters();
+    for (String k : want.keySet()) {
+      assertArrayEquals(want.get(k).data(), got.get(k).data(), k);
+    }
+    assertArrayEquals(((LinearGaussianDynamics) straight[0]).dynamicsMatrix().data(),
+        ((LinearGaussianDynamics) second[0]).dynamicsMatrix().data());
+    // Every row of the uninterrupted run appears identically in the resumed run's metrics (which
+    // also keep the row the first run logged at its last step, 3).
+    List<String> metrics = Files.readAllLines(dir.resolve("resumed").resolve(Trainer.METRICS));
+    List<String> expected = Files.readAllLines(dir.resolve("straight").resolve(Trainer.METRICS));
+    assertEquals("step,loss,elbo,kl,recon,grad_norm", metrics.get(0));
+    List<String> withoutStep3 = new java.util.ArrayList<>(metrics);
+    withoutStep3.removeIf(l -> l.startsWith("3,"));
+    assertEquals(expected, withoutStep3, "metrics of the resumed run");
+  }
+
+  @Test
+  void divergenceStopsAndKeepsTheLastCheckpoint() throws Exception {
+    Object[] m = model();
+    Path run = dir.resolve("diverge");
+    Trainer.TrainingDivergedException e = assertThrows(Trainer.TrainingDivergedException.class,
+        () -> trainer(m, config(8), run).train(data(4)));
+    assertTrue(e.getMessage().startsWith("training stopped at step 4: "), e.getMessage());
+    assertTrue(e.getMessage().endsWith(run.resolve(Trainer.CHECKPOINT).toString()), e.getMessage());
+    assertTrue(Files.exists(run.resolve(Trainer.CHECKPOINT)), "the step-3 checkpoint is kept");
+  }
+}
