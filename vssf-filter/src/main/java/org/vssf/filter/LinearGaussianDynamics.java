@@ -19,6 +19,7 @@ public final class LinearGaussianDynamics extends Module {
   private final Tensor controlMatrix;
   private final Tensor processCovFixed;
   private final Tensor processCholRaw;
+  private float spectralBound;
 
   /**
    * @param m latent size
@@ -121,9 +122,75 @@ public final class LinearGaussianDynamics extends Module {
     return initialCov;
   }
 
-  /** A, [m, m]. */
+  /**
+   * Constrains A (beyond the paper): with a bound {@code b > 0}, the trained matrix W gives {@code
+   * A = W·min(1, b/σ_max(W))}, so {@code ρ(A) ≤ ‖A‖₂ ≤ b} and learning ψ cannot make the dynamics
+   * explode. σ_max is found by power iteration on WᵀW without gradient, then {@code σ = uᵀWv}
+   * carries the exact gradient {@code u vᵀ} (for a simple top singular value). 0 turns it off.
+   * Returns {@code this}.
+   */
+  public LinearGaussianDynamics withSpectralBound(float bound) {
+    if (!(bound >= 0) || Float.isInfinite(bound)) {
+      throw new IllegalArgumentException("LinearGaussianDynamics: spectral bound must be finite and >= 0, got "
+          + bound);
+    }
+    this.spectralBound = bound;
+    return this;
+  }
+
+  /** A, [m, m] (spectrally bounded when {@link #withSpectralBound} is set). */
   public Tensor dynamicsMatrix() {
-    return dynamicsMatrix;
+    if (spectralBound <= 0) {
+      return dynamicsMatrix;
+    }
+    float[] w = dynamicsMatrix.data();
+    double[] v = new double[m];
+    java.util.Arrays.fill(v, 1 / Math.sqrt(m));
+    double[] u = new double[m];
+    double sigma = 0;
+    for (int iter = 0; iter < 50; iter++) { // power iteration on WᵀW: v → top right singular vector
+      double un = 0;
+      for (int i = 0; i < m; i++) {
+        double s = 0;
+        for (int k = 0; k < m; k++) {
+          s += w[i * m + k] * v[k];
+        }
+        u[i] = s;
+        un += s * s;
+      }
+      sigma = Math.sqrt(un);
+      if (sigma == 0) {
+        return dynamicsMatrix;
+      }
+      double vn = 0;
+      for (int k = 0; k < m; k++) {
+        double s = 0;
+        for (int i = 0; i < m; i++) {
+          s += w[i * m + k] * u[i] / sigma;
+        }
+        v[k] = s;
+        vn += s * s;
+      }
+      vn = Math.sqrt(vn);
+      for (int k = 0; k < m; k++) {
+        v[k] /= vn;
+      }
+    }
+    for (int i = 0; i < m; i++) {
+      u[i] /= sigma;
+    }
+    if (sigma <= spectralBound) {
+      return dynamicsMatrix;
+    }
+    float[] uf = new float[m];
+    float[] vf = new float[m];
+    for (int i = 0; i < m; i++) {
+      uf[i] = (float) u[i];
+      vf[i] = (float) v[i];
+    }
+    // σ = uᵀ W v with u, v constant; A = W · b / σ
+    Tensor sig = LinalgOps.matmul(LinalgOps.matmul(Tensor.wrap(uf, 1, m), dynamicsMatrix), Tensor.wrap(vf, m, 1));
+    return Ops.div(Ops.scale(dynamicsMatrix, spectralBound), sig);
   }
 
   /** B, [m, p], or {@code null} when p = 0. */
