@@ -23,6 +23,8 @@ public final class ImageSensor extends Module implements Sensor {
   private final float minCov;
   private final float sigma;
   private final float clipNorm;
+  private final boolean perImagePrecision;
+  private final Tensor placement;
   private final Sequential encoder;
   private final Sequential decoder;
   private final Tensor factor;
@@ -39,12 +41,22 @@ public final class ImageSensor extends Module implements Sensor {
    */
   public ImageSensor(int m, int size, int nf, float initL, float minCov, float sigma, float clipNorm,
       SplittableRandom rng) {
-    this(m, size, nf, initL, minCov, sigma, clipNorm, Dcgan.SLOPE, rng);
+    this(m, size, nf, initL, minCov, sigma, clipNorm, false, Dcgan.SLOPE, rng);
+  }
+
+  /**
+   * As above; with {@code perImagePrecision} (beyond the paper) the encoder also outputs the lower
+   * triangle of a per-image {@code L(x)} and {@code Λx(x) = (L(x)L(x)ᵀ + ε I)⁻¹}, positive definite
+   * for any output, instead of one learned L shared by all images.
+   */
+  public ImageSensor(int m, int size, int nf, float initL, float minCov, float sigma, float clipNorm,
+      boolean perImagePrecision, SplittableRandom rng) {
+    this(m, size, nf, initL, minCov, sigma, clipNorm, perImagePrecision, Dcgan.SLOPE, rng);
   }
 
   /** As above with the networks' leaky-ReLU slope (1 gives smooth networks for gradient checks). */
   ImageSensor(int m, int size, int nf, float initL, float minCov, float sigma, float clipNorm,
-      float slope, SplittableRandom rng) {
+      boolean perImagePrecision, float slope, SplittableRandom rng) {
     if (m < 1 || !(minCov > 0) || !(sigma > 0) || !(clipNorm >= 0)) {
       throw new IllegalArgumentException("ImageSensor: need m >= 1, minCov > 0, sigma > 0, clipNorm >= 0;"
           + " got " + m + ", " + minCov + ", " + sigma + ", " + clipNorm);
@@ -55,7 +67,17 @@ public final class ImageSensor extends Module implements Sensor {
     this.sigma = sigma;
     this.clipNorm = clipNorm;
     int hidden = 4 * m * m;
-    this.encoder = registerModule("encoder", Dcgan.encoder(size, nf, hidden, m, slope, rng));
+    this.perImagePrecision = perImagePrecision;
+    int tri = m * (m + 1) / 2;
+    float[] e = new float[tri * m * m]; // row q places triangle entry q at its (i, j), j ≤ i
+    for (int i = 0, q = 0; i < m; i++) {
+      for (int j = 0; j <= i; j++, q++) {
+        e[q * m * m + i * m + j] = 1f;
+      }
+    }
+    this.placement = Tensor.wrap(e, tri, m * m);
+    int out = perImagePrecision ? m + tri : m;
+    this.encoder = registerModule("encoder", Dcgan.encoder(size, nf, hidden, out, slope, rng));
     this.decoder = registerModule("decoder", Dcgan.decoder(size, nf, hidden, m, slope, rng));
     float[] l = new float[m * m];
     for (int i = 0; i < m; i++) {
@@ -91,10 +113,10 @@ public final class ImageSensor extends Module implements Sensor {
     int[] s = checkImages(images);
     int bt = s[0] * s[1];
     Tensor frames = Ops.reshape(images, bt, 3, size, size);
-    Tensor lambda = precision();
-    Tensor mu;
+    int out = perImagePrecision ? m + m * (m + 1) / 2 : m;
+    Tensor encoded;
     if (mask == null) {
-      mu = Ops.scale(Ops.tanh(encoder.forward(frames)), 10f); // [BT, m]
+      encoded = encoder.forward(frames); // [BT, out]
     } else {
       // Encode only the present frames: placeholders must not enter batch-norm statistics.
       float[] present = mask.data();
@@ -112,12 +134,22 @@ public final class ImageSensor extends Module implements Sensor {
           where[i] = count;
         }
       }
-      Tensor encoded = count == 0 ? Tensor.zeros(0, m)
-          : Ops.scale(Ops.tanh(encoder.forward(Ops.gatherRows(frames, rows))), 10f);
-      mu = Ops.gatherRows(Ops.concat(0, encoded, Tensor.zeros(1, m)), where);
+      Tensor enc = count == 0 ? Tensor.zeros(0, out) : encoder.forward(Ops.gatherRows(frames, rows));
+      encoded = Ops.gatherRows(Ops.concat(0, enc, Tensor.zeros(1, out)), where);
     }
-    Tensor info = LinalgOps.matmul(mu, lambda); // rows μᵀΛ = (Λμ)ᵀ, Λ symmetric
-    return new Contribution(lambda, Ops.reshape(info, s[0], s[1], m));
+    Tensor mu = Ops.scale(Ops.tanh(Ops.slice(encoded, 1, 0, m)), 10f); // [BT, m]
+    if (!perImagePrecision) {
+      Tensor lambda = precision();
+      Tensor info = LinalgOps.matmul(mu, lambda); // rows μᵀΛ = (Λμ)ᵀ, Λ symmetric
+      return new Contribution(lambda, Ops.reshape(info, s[0], s[1], m));
+    }
+    // Per image: L(x) from the triangle outputs, Λx = (L Lᵀ + ε I)⁻¹, ηx = Λx μ.
+    Tensor l = Ops.reshape(LinalgOps.matmul(Ops.slice(encoded, 1, m, out), placement), bt, m, m);
+    Tensor eye = Tensor.wrap(LinearGaussianDynamics.identity(m), m, m);
+    Tensor cov = Ops.add(LinalgOps.matmul(l, Ops.transpose(l)), Ops.scale(eye, minCov));
+    Tensor lambda = LinalgOps.spdSolve(cov.named("L(x)·L(x)ᵀ + minCov·I"), InformationFilter.expand(eye, bt));
+    Tensor info = LinalgOps.matmul(lambda, Ops.reshape(mu, bt, m, 1)); // [BT, m, 1]
+    return new Contribution(Ops.reshape(lambda, s[0], s[1], m, m), Ops.reshape(info, s[0], s[1], m));
   }
 
   @Override

@@ -109,7 +109,7 @@ class ImageSensorTest extends SeededTest {
     // 0.31), against gradients of order 0.3–30; a wrong factor, sign or term is far outside.
     // No gradient clipping here: it changes the backward pass on purpose (identity forward), so
     // finite differences cannot see it; it has its own exact test in vssf-autodiff.
-    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 0f, 1f, new SplittableRandom(2));
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 0f, false, 1f, new SplittableRandom(2));
     float[] eye = {1, 0, 0, 1};
     LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, eye, new float[] {0.9f, 0.1f, 0f, 0.95f},
         null, new float[] {0.01f, 0, 0, 0.01f}, true, false, false);
@@ -135,5 +135,34 @@ class ImageSensorTest extends SeededTest {
     // noise of the likelihood's normalising constant (|ELBO| ≈ 7·10³) instead.
     GradCheck.check("ELBO through the image sensor: decoder output layer" + seedInfo(), elbo, rng,
         1e-1, 5e-3, decOut);
+  }
+
+  @Test
+  void perImagePrecisionIsPositiveDefiniteAndDifferentiable() {
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 0f, true, 1f, new SplittableRandom(4));
+    Tensor x = images(2, 3);
+    Tensor mask = Tensor.wrap(new float[] {1, 1, 0, 1, 1, 1}, 2, 3);
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      Sensor.Contribution c = image.contribution(x, mask);
+      assertArrayEquals(new int[] {2, 3, M, M}, c.precision.shape());
+      float[] p = c.precision.data();
+      for (int f = 0; f < 6; f++) { // 2×2 SPD: positive diagonal and determinant
+        float a = p[f * 4];
+        float b = p[f * 4 + 1];
+        float d = p[f * 4 + 3];
+        assertEquals(b, p[f * 4 + 2], 1e-3f * Math.abs(b) + 1e-6f, "symmetric");
+        org.junit.jupiter.api.Assertions.assertTrue(a > 0 && d > 0 && a * d - b * b > 0, "frame " + f);
+      }
+      org.junit.jupiter.api.Assertions.assertNotEquals(p[0], p[4], "frames get their own precision");
+    }
+    float[] eye = {1, 0, 0, 1};
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, eye, new float[] {0.9f, 0.1f, 0f, 0.95f},
+        null, new float[] {0.01f, 0, 0, 0.01f}, false, false, false);
+    Tensor encLast = image.namedParameters().get("encoder.mlp.4.weight");
+    GradCheck.check("ELBO with per-image precision" + seedInfo(), t -> {
+      FilterResult r = InformationFilter.run(dyn, List.of(image), List.of(x), List.of(mask), null);
+      BackwardSampler.Samples z = BackwardSampler.sample(dyn, r, null, 2, new SplittableRandom(9));
+      return Elbo.compute(dyn, List.of(image), List.of(x), List.of(mask), null, z, 1f).elbo;
+    }, rng, 2e-2, 2e-2, encLast);
   }
 }
