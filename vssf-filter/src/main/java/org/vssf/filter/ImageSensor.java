@@ -17,7 +17,7 @@ import org.vssf.nn.Sequential;
  * forward), as the reference does on the pendulum. Images are {@code [B, T, 3, S, S]}; batch norm
  * takes its statistics over batch and time together.
  */
-public final class ImageSensor extends Module implements Sensor {
+public final class ImageSensor extends Module implements Sensor, StreamingSensor {
   private final int m;
   private final int size;
   private final float minCov;
@@ -173,6 +173,36 @@ public final class ImageSensor extends Module implements Sensor {
           + "], got " + java.util.Arrays.toString(s));
     }
     return s;
+  }
+
+  /** One frame: {@code 3·size·size} values (channel-major, like one image of the batch input). */
+  @Override
+  public int observationSize() {
+    return 3 * size * size;
+  }
+
+  /**
+   * Adds the factor of one frame for {@link OnlineFilter}: encodes it without gradient (the sensor
+   * must be in evaluation mode, so batch norm uses its running statistics) and adds Λx and Λx·μ(x).
+   * Allocates the encoder's activations.
+   */
+  @Override
+  public void addContribution(float[] x, int off, double[] lambda, double[] eta) {
+    if (isTraining()) {
+      throw new IllegalStateException("ImageSensor: in training mode; call eval() before filtering online");
+    }
+    try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+      float[] frame = java.util.Arrays.copyOfRange(x, off, off + observationSize());
+      Contribution c = contribution(Tensor.wrap(frame, 1, 1, 3, size, size), null);
+      float[] p = c.precision.data();
+      float[] e = c.info.data();
+      for (int i = 0; i < m * m; i++) {
+        lambda[i] += p[i];
+      }
+      for (int i = 0; i < m; i++) {
+        eta[i] += e[i];
+      }
+    }
   }
 
   @Override

@@ -5,7 +5,8 @@ import org.vssf.linalg.NotPositiveDefiniteException;
 
 /**
  * The deployment filter: a streaming information filter over a trained model, one step per call,
- * in double precision on preallocated workspaces (a step allocates nothing).
+ * in double precision on preallocated workspaces: with linear sensors a step allocates nothing; an
+ * {@link ImageSensor} (in evaluation mode) allocates its encoder's activations per frame.
  *
  * <pre>
  *   first step:  Λ = Σz⁻¹ + Σ_present Λx,                 η = Σ_present ηx(x)
@@ -43,6 +44,10 @@ public final class OnlineFilter {
     this.p = dynamics.controlSize();
     this.sensors = sensors.toArray(new StreamingSensor[0]);
     for (int j = 0; j < this.sensors.length; j++) {
+      if (this.sensors[j] instanceof org.vssf.nn.Module && ((org.vssf.nn.Module) this.sensors[j]).isTraining()) {
+        throw new IllegalArgumentException("OnlineFilter: sensor " + j + " is in training mode; call eval()"
+            + " on it (batch norm must use its running statistics)");
+      }
       if (this.sensors[j].latentSize() != m) {
         throw new IllegalArgumentException("OnlineFilter: sensor " + j + " has latent size "
             + this.sensors[j].latentSize() + ", the dynamics " + m);

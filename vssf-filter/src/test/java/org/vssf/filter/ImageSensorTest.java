@@ -165,4 +165,31 @@ class ImageSensorTest extends SeededTest {
       return Elbo.compute(dyn, List.of(image), List.of(x), List.of(mask), null, z, 1f).elbo;
     }, rng, 2e-2, 2e-2, encLast);
   }
+
+  @Test
+  void onlineFilterWithImagesEqualsTheBatchFilter() {
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 0f, new SplittableRandom(6));
+    float[] eye = {1, 0, 0, 1};
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, eye, new float[] {0.9f, 0.1f, 0f, 0.95f},
+        null, new float[] {0.01f, 0, 0, 0.01f}, false, false, false);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new OnlineFilter(dyn, List.of(image)));
+    assertEquals("OnlineFilter: sensor 0 is in training mode; call eval() on it (batch norm must use its"
+        + " running statistics)", e.getMessage());
+    image.eval();
+    Tensor x = images(1, 4);
+    Tensor mask = Tensor.wrap(new float[] {1, 0, 1, 1}, 1, 4);
+    OnlineFilter online = new OnlineFilter(dyn, List.of(image));
+    float[] mean = new float[M];
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      FilterResult batch = InformationFilter.run(dyn, List.of(image), List.of(x), List.of(mask), null);
+      int frame = 3 * S * S;
+      for (int t = 0; t < 4; t++) {
+        float[] obs = mask.data()[t] == 0f ? null : java.util.Arrays.copyOfRange(x.data(), t * frame, (t + 1) * frame);
+        online.step(new float[][] {obs}, null);
+        online.mean(mean);
+        assertArrayEquals(batch.filteredMean(t).data(), mean, 1e-3f, "t=" + t);
+      }
+    }
+  }
 }
