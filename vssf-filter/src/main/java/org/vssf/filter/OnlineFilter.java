@@ -1,7 +1,6 @@
 package org.vssf.filter;
 
 import java.util.List;
-import org.vssf.linalg.NotPositiveDefiniteException;
 
 /**
  * The deployment filter: a streaming information filter over a trained model, one step per call,
@@ -150,18 +149,18 @@ public final class OnlineFilter {
         sensors[j].addContribution(observations[j], 0, nextLambda, nextEta);
       }
     }
-    factor("filteredPrecision", nextLambda, chol);
+    SmallDense.cholesky("filteredPrecision", 0, nextLambda, chol, m);
     System.arraycopy(nextLambda, 0, lambda, 0, m * m);
     System.arraycopy(nextEta, 0, eta, 0, m);
-    solveInPlace(chol, copyInto(eta, mean));
+    SmallDense.solve(chol, copyInto(eta, mean), m);
     started = true;
     steps++;
   }
 
   /** Prediction into {@code nextLambda}/{@code nextEta} from the current (Λ, η), which stay unchanged. */
   private void predict(float[] u) {
-    factor("filteredPrecision", lambda, chol);
-    solveInPlace(chol, copyInto(eta, mean)); // μ = Λ⁻¹η
+    SmallDense.cholesky("filteredPrecision", 0, lambda, chol, m);
+    SmallDense.solve(chol, copyInto(eta, mean), m); // μ = Λ⁻¹η
     // M = L⁻¹Aᵀ (columns: rows of A), then P' = MᵀM + Σw in work2
     for (int col = 0; col < m; col++) {
       for (int r = 0; r < m; r++) {
@@ -194,13 +193,13 @@ public final class OnlineFilter {
       nextEta[i] = s;
     }
     // Λ' = P'⁻¹ through its factor; η' = P'⁻¹ μ'
-    factor("predictedCov", work2, chol);
-    solveInPlace(chol, nextEta);
+    SmallDense.cholesky("predictedCov", 0, work2, chol, m);
+    SmallDense.solve(chol, nextEta, m);
     for (int col = 0; col < m; col++) {
       for (int r = 0; r < m; r++) {
         nextLambda[r * m + col] = r == col ? 1 : 0;
       }
-      solveColumn(chol, nextLambda, col);
+      SmallDense.solveColumn(chol, nextLambda, col, m);
     }
   }
 
@@ -210,74 +209,15 @@ public final class OnlineFilter {
   }
 
   /** Lower Cholesky factor of the m×m SPD {@code s} into {@code l}; clear error when not SPD. */
-  private void factor(String name, double[] s, double[] l) {
-    for (int j = 0; j < m; j++) {
-      double d = s[j * m + j];
-      for (int k = 0; k < j; k++) {
-        d -= l[j * m + k] * l[j * m + k];
-      }
-      if (!(d > 0) || Double.isInfinite(d)) {
-        throw new NotPositiveDefiniteException(name, 0, j, d);
-      }
-      double ljj = Math.sqrt(d);
-      l[j * m + j] = ljj;
-      for (int i = j + 1; i < m; i++) {
-        double t = s[i * m + j];
-        for (int k = 0; k < j; k++) {
-          t -= l[i * m + k] * l[j * m + k];
-        }
-        l[i * m + j] = t / ljj;
-      }
-      for (int i = 0; i < j; i++) {
-        l[i * m + j] = 0;
-      }
-    }
-  }
-
-  /** v ← (L Lᵀ)⁻¹ v. */
-  private void solveInPlace(double[] l, double[] v) {
-    for (int i = 0; i < m; i++) {
-      double s = v[i];
-      for (int k = 0; k < i; k++) {
-        s -= l[i * m + k] * v[k];
-      }
-      v[i] = s / l[i * m + i];
-    }
-    for (int i = m - 1; i >= 0; i--) {
-      double s = v[i];
-      for (int k = i + 1; k < m; k++) {
-        s -= l[k * m + i] * v[k];
-      }
-      v[i] = s / l[i * m + i];
-    }
-  }
-
   /** Column {@code col} of the row-major matrix x ← (L Lᵀ)⁻¹ x[:, col]. */
-  private void solveColumn(double[] l, double[] x, int col) {
-    for (int i = 0; i < m; i++) {
-      double s = x[i * m + col];
-      for (int k = 0; k < i; k++) {
-        s -= l[i * m + k] * x[k * m + col];
-      }
-      x[i * m + col] = s / l[i * m + i];
-    }
-    for (int i = m - 1; i >= 0; i--) {
-      double s = x[i * m + col];
-      for (int k = i + 1; k < m; k++) {
-        s -= l[k * m + i] * x[k * m + col];
-      }
-      x[i * m + col] = s / l[i * m + i];
-    }
-  }
-
   private void inverseSpd(String name, double[] s, double[] out) {
     double[] l = new double[m * m];
-    factor(name, s, l);
+    SmallDense.cholesky(name, 0, s, l, m);
     for (int col = 0; col < m; col++) {
       for (int r = 0; r < m; r++) {
         out[r * m + col] = r == col ? 1 : 0;
       }
-      solveColumn(l, out, col);
+      SmallDense.solveColumn(l, out, col, m);
     }
   }
 
@@ -290,12 +230,12 @@ public final class OnlineFilter {
 
   /** The filtered covariance P_{t|t} = Λ⁻¹ (row-major m×m) into {@code out}. */
   public void covariance(float[] out) {
-    factor("filteredPrecision", lambda, chol);
+    SmallDense.cholesky("filteredPrecision", 0, lambda, chol, m);
     for (int col = 0; col < m; col++) {
       for (int r = 0; r < m; r++) {
         work[r * m + col] = r == col ? 1 : 0;
       }
-      solveColumn(chol, work, col);
+      SmallDense.solveColumn(chol, work, col, m);
     }
     for (int i = 0; i < m * m; i++) {
       out[i] = (float) work[i];
@@ -319,10 +259,10 @@ public final class OnlineFilter {
     }
     boolean wasStarted = state[m * m + m] != 0;
     System.arraycopy(state, 0, nextLambda, 0, m * m);
-    factor("restored filteredPrecision", nextLambda, chol); // throws before anything changes
+    SmallDense.cholesky("restored filteredPrecision", 0, nextLambda, chol, m); // throws before anything changes
     System.arraycopy(nextLambda, 0, lambda, 0, m * m);
     System.arraycopy(state, m * m, eta, 0, m);
     started = wasStarted;
-    solveInPlace(chol, copyInto(eta, mean));
+    SmallDense.solve(chol, copyInto(eta, mean), m);
   }
 }

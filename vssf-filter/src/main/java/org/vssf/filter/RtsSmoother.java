@@ -100,10 +100,15 @@ public final class RtsSmoother {
           }
         }
         // Jᵀ = P_pred⁻¹ (A P_t): Cholesky solve column by column
-        cholesky(pred, l, m, s, t);
+        try {
+          SmallDense.cholesky("predictedCov", s, pred, l, m);
+        } catch (NotPositiveDefiniteException e) {
+          throw new NotPositiveDefiniteException("predictedCov (step " + t + ")", e.batchIndex(),
+              e.pivot(), e.value());
+        }
         System.arraycopy(tmp, 0, jt, 0, m * m);
         for (int col = 0; col < m; col++) {
-          solveColumn(l, jt, col, m);
+          SmallDense.solveColumn(l, jt, col, m);
         }
         // μ^s_t = μ_t + J (μ^s_{t+1} − predMean); P^s_t = P_t + J (P^s_{t+1} − P_pred) Jᵀ
         double[] nextMean = mean[s][t + 1];
@@ -136,44 +141,6 @@ public final class RtsSmoother {
       }
     }
     return new Result(mean, cov);
-  }
-
-  private static void cholesky(double[] s, double[] l, int m, int batch, int t) {
-    for (int j = 0; j < m; j++) {
-      double d = s[j * m + j];
-      for (int k = 0; k < j; k++) {
-        d -= l[j * m + k] * l[j * m + k];
-      }
-      if (!(d > 0) || Double.isInfinite(d)) {
-        throw new NotPositiveDefiniteException("predictedCov (step " + t + ")", batch, j, d);
-      }
-      double ljj = Math.sqrt(d);
-      l[j * m + j] = ljj;
-      for (int i = j + 1; i < m; i++) {
-        double v = s[i * m + j];
-        for (int k = 0; k < j; k++) {
-          v -= l[i * m + k] * l[j * m + k];
-        }
-        l[i * m + j] = v / ljj;
-      }
-    }
-  }
-
-  private static void solveColumn(double[] l, double[] x, int col, int m) {
-    for (int i = 0; i < m; i++) {
-      double v = x[i * m + col];
-      for (int k = 0; k < i; k++) {
-        v -= l[i * m + k] * x[k * m + col];
-      }
-      x[i * m + col] = v / l[i * m + i];
-    }
-    for (int i = m - 1; i >= 0; i--) {
-      double v = x[i * m + col];
-      for (int k = i + 1; k < m; k++) {
-        v -= l[k * m + i] * x[k * m + col];
-      }
-      x[i * m + col] = v / l[i * m + i];
-    }
   }
 
   /**
