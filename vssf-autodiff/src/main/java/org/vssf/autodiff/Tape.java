@@ -71,6 +71,23 @@ public final class Tape {
     return new Tensor(shape, value, inputsNeedGrad && t.noGradDepth == 0);
   }
 
+  /**
+   * Records a user-defined op: {@code value} (of {@code shape}) becomes the output of {@code node},
+   * whose {@link Node#backward} will receive {@code ∂loss/∂output} and accumulate into its inputs'
+   * gradients. This is how a fused kernel with a hand-derived adjoint (e.g. the filter + sampler of
+   * the filter module) joins a graph; gradcheck such an op against its composite form. When no
+   * input requires a gradient (or recording is off) the node is dropped and a plain tensor is
+   * returned.
+   */
+  public static Tensor record(Node node, int[] shape, float[] value) {
+    if (Shapes.size(shape) != value.length) {
+      throw new IllegalArgumentException(node.op + ": output shape " + Shapes.str(shape) + " does not match "
+          + value.length + " values");
+    }
+    Tensor out = result(node.op, shape.clone(), value, node.inputs);
+    return out.requiresGrad ? attach(out, node) : out;
+  }
+
   /** Records {@code node} as the creator of {@code out} (which must require a gradient). */
   static Tensor attach(Tensor out, Node node) {
     node.output = out;

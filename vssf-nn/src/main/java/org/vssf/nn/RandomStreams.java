@@ -5,8 +5,9 @@ import java.util.SplittableRandom;
 /**
  * Independent, reproducible random streams from one seed: {@code init} (weights), {@code data}
  * (batch order), {@code noise} (sampling), each a {@link SplittableRandom} split from the root in a
- * fixed order, so adding draws to one stream never shifts another. Gaussian draws use the polar
- * Box–Muller method on the given stream.
+ * fixed order, so adding draws to one stream never shifts another. Single Gaussian draws use the
+ * polar Box–Muller method on the given stream; bulk draws ({@link #fillGaussian}) the faster
+ * ziggurat method.
  */
 public final class RandomStreams {
   private final long seed;
@@ -54,5 +55,19 @@ public final class RandomStreams {
       s = u * u + v * v;
     } while (s >= 1 || s == 0);
     return u * Math.sqrt(-2 * Math.log(s) / s);
+  }
+
+  /**
+   * Fills {@code out[from, to)} with standard normal draws from {@code rng} (ziggurat method, about
+   * five times faster than {@link #gaussian}; a different sequence for the same stream).
+   */
+  public static void fillGaussian(SplittableRandom rng, float[] out, int from, int to) {
+    if (from < 0 || to > out.length || from > to) {
+      throw new IndexOutOfBoundsException("fillGaussian: range [" + from + ", " + to + ") of an array of "
+          + out.length);
+    }
+    for (int i = from; i < to; i++) {
+      out[i] = (float) Ziggurat.next(rng);
+    }
   }
 }
