@@ -15,9 +15,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.vssf.autodiff.Tensor;
+import org.vssf.linalg.Parallel;
 import org.vssf.filter.BackwardSampler;
 import org.vssf.filter.Elbo;
 import org.vssf.filter.FilterResult;
+import org.vssf.filter.FusedPosterior;
 import org.vssf.filter.InformationFilter;
 import org.vssf.filter.LinearGaussianDynamics;
 import org.vssf.filter.LinearSensor;
@@ -40,6 +42,10 @@ public class FilterBenchmark {
   @Param({"32-5-2-64", "128-5-2-1024", "128-5-2-64", "128-5-4-64", "128-200-2-64"})
   public String config;
 
+  /** Threads of the library's pool (the fused op runs sequences in parallel). */
+  @Param({"1"})
+  public int threads;
+
   private LinearGaussianDynamics dynamics;
   private List<Sensor> sensors;
   private List<Tensor> observations;
@@ -48,6 +54,7 @@ public class FilterBenchmark {
 
   @Setup
   public void setup() {
+    Parallel.setDefaultParallelism(threads);
     String[] c = config.split("-");
     int b = Integer.parseInt(c[0]);
     int t = Integer.parseInt(c[1]);
@@ -70,6 +77,18 @@ public class FilterBenchmark {
     controls = Tensor.wrap(BenchData.uniform(rng, b * (t - 1)), b, t - 1, 1);
   }
 
+  /** The fused filter + sampler + prior ({@link FusedPosterior}) with the ELBO on top. */
+  @Benchmark
+  public float fusedForwardBackward() {
+    dynamics.zeroGrad();
+    BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, observations, null, controls, samples,
+        new SplittableRandom(1));
+    Elbo.Terms terms = Elbo.compute(dynamics, sensors, observations, null, controls, s, 1f);
+    terms.loss.backward();
+    return dynamics.dynamicsMatrix().grad()[0];
+  }
+
+  /** The composite chain (the oracle): one recorded op per small-matrix step. */
   @Benchmark
   public float filterSamplerElboForwardBackward() {
     dynamics.zeroGrad();

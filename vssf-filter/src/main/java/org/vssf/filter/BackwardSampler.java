@@ -28,25 +28,73 @@ import org.vssf.nn.RandomStreams;
 public final class BackwardSampler {
   private BackwardSampler() {}
 
-  /** Samples and their log-densities. */
+  /**
+   * Samples and their log-densities: either a list of per-step tensors (this class's composite
+   * sampler) or the packed {@code [B, T·m + 2, S]} output of {@link FusedPosterior}, which also
+   * carries log p(z | u).
+   */
   public static final class Samples {
     private final List<Tensor> latents;
+    private final Tensor packed;
+    private final int steps;
+    private final int m;
     /** log q(z^s_{1:T}) per sequence and sample, [B, S]. */
     public final Tensor logQ;
+    private final Tensor logPrior;
 
     Samples(List<Tensor> latents, Tensor logQ) {
       this.latents = Collections.unmodifiableList(latents);
+      this.packed = null;
+      this.steps = latents.size();
+      this.m = latents.get(0).dim(1);
       this.logQ = logQ;
+      this.logPrior = null;
+    }
+
+    Samples(Tensor packed, int steps, int m) {
+      this.latents = null;
+      this.packed = packed;
+      this.steps = steps;
+      this.m = m;
+      int b = packed.dim(0);
+      int s = packed.dim(2);
+      this.logQ = Ops.reshape(Ops.slice(packed, 1, steps * m, steps * m + 1), b, s);
+      this.logPrior = Ops.reshape(Ops.slice(packed, 1, steps * m + 1, steps * m + 2), b, s);
     }
 
     /** z_t for all sequences and samples, [B, m, S]. */
     public Tensor latent(int t) {
+      if (packed != null) {
+        if (t < 0 || t >= steps) {
+          throw new IndexOutOfBoundsException("latent(" + t + ") of " + steps + " steps");
+        }
+        return Ops.slice(packed, 1, t * m, (t + 1) * m);
+      }
       return latents.get(t);
+    }
+
+    /** The first sample's trajectory, [B, T, m] (what the reconstruction term decodes). */
+    public Tensor firstTrajectory() {
+      if (packed != null) {
+        int b = packed.dim(0);
+        return Ops.reshape(Ops.slice(Ops.slice(packed, 2, 0, 1), 1, 0, steps * m), b, steps, m);
+      }
+      Tensor[] first = new Tensor[steps];
+      for (int t = 0; t < steps; t++) {
+        Tensor z = latents.get(t);
+        first[t] = Ops.reshape(Ops.slice(z, 2, 0, 1), z.dim(0), m);
+      }
+      return Ops.stack(1, first);
+    }
+
+    /** log p(z^s_{1:T} | u), [B, S], when the sampler computed it ({@link FusedPosterior}); else null. */
+    public Tensor logPrior() {
+      return logPrior;
     }
 
     /** Number of steps T. */
     public int steps() {
-      return latents.size();
+      return steps;
     }
   }
 
@@ -95,9 +143,7 @@ public final class BackwardSampler {
 
   private static Tensor standardNormal(SplittableRandom rng, int b, int m, int s) {
     float[] e = new float[b * m * s];
-    for (int i = 0; i < e.length; i++) {
-      e[i] = (float) RandomStreams.gaussian(rng);
-    }
+    RandomStreams.fillGaussian(rng, e, 0, e.length);
     return Tensor.wrap(e, b, m, s);
   }
 }

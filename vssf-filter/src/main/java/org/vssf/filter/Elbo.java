@@ -79,18 +79,10 @@ public final class Elbo {
   public static Terms compute(LinearGaussianDynamics dynamics, List<Sensor> sensors,
       List<Tensor> observations, List<Tensor> masks, Tensor controls,
       BackwardSampler.Samples samples, float beta) {
-    int steps = samples.steps();
-    Tensor z0 = samples.latent(0);
-    int b = z0.dim(0);
-    int m = z0.dim(1);
-    Tensor logP = logPrior(dynamics, samples, controls);
+    Tensor logP = samples.logPrior() != null ? samples.logPrior() : logPrior(dynamics, samples, controls);
     Tensor klPerSample = Ops.sub(samples.logQ, logP);
     Tensor kl = Ops.mean(klPerSample, new int[] {1}, false);
-    Tensor[] first = new Tensor[steps];
-    for (int t = 0; t < steps; t++) {
-      first[t] = Ops.reshape(Ops.slice(samples.latent(t), 2, 0, 1), b, m);
-    }
-    Tensor trajectory = Ops.stack(1, first); // [B, T, m]
+    Tensor trajectory = samples.firstTrajectory(); // [B, T, m]
     Tensor recon = null;
     for (int j = 0; j < sensors.size(); j++) {
       Tensor ll = sensors.get(j).logLikelihood(observations.get(j), trajectory); // [B, T]

@@ -36,34 +36,9 @@ public final class InformationFilter {
   public static FilterResult run(LinearGaussianDynamics dynamics, List<Sensor> sensors,
       List<Tensor> observations, List<Tensor> masks, Tensor controls) {
     int m = dynamics.latentSize();
-    if (sensors.size() != observations.size() || (masks != null && masks.size() != sensors.size())) {
-      throw new IllegalArgumentException("InformationFilter: " + sensors.size() + " sensors, "
-          + observations.size() + " observation tensors, " + (masks == null ? "no" : masks.size()) + " masks");
-    }
-    if (sensors.isEmpty()) {
-      throw new IllegalArgumentException("InformationFilter: no sensors");
-    }
+    List<Sensor.Contribution> contributions = contributions(dynamics, sensors, observations, masks);
     int b = observations.get(0).dim(0);
     int steps = observations.get(0).dim(1);
-    List<Sensor.Contribution> contributions = new ArrayList<>();
-    for (int j = 0; j < sensors.size(); j++) {
-      Tensor x = observations.get(j);
-      if (x.rank() < 2 || x.dim(0) != b || x.dim(1) != steps) {
-        throw new IllegalArgumentException("InformationFilter: observations of sensor " + j + " have shape "
-            + java.util.Arrays.toString(x.shape()) + ", expected [" + b + ", " + steps + ", ...]");
-      }
-      if (sensors.get(j).latentSize() != m) {
-        throw new IllegalArgumentException("InformationFilter: sensor " + j + " has latent size "
-            + sensors.get(j).latentSize() + ", the dynamics " + m);
-      }
-      Tensor mask = masks == null ? null : masks.get(j);
-      if (mask != null && (mask.rank() != 2 || mask.dim(0) != b || mask.dim(1) != steps)) {
-        throw new IllegalArgumentException("InformationFilter: mask of sensor " + j + " must be [" + b + ", "
-            + steps + "], got " + java.util.Arrays.toString(mask.shape()));
-      }
-      checkObservations(j, x, mask, b, steps);
-      contributions.add(sensors.get(j).contribution(x, mask));
-    }
     checkControls(dynamics, controls, b, steps);
     Tensor eye = Tensor.wrap(LinearGaussianDynamics.identity(m), m, m);
     Tensor a = dynamics.dynamicsMatrix();
@@ -106,6 +81,44 @@ public final class InformationFilter {
       mean.add(cholSolve(l, eta));
     }
     return new FilterResult(precision, info, chol, mean);
+  }
+
+  /**
+   * Validates sensors, observations and masks (shapes, latent sizes, 0/1 masks, finite values) and
+   * returns each sensor's information contribution.
+   */
+  static List<Sensor.Contribution> contributions(LinearGaussianDynamics dynamics, List<Sensor> sensors,
+      List<Tensor> observations, List<Tensor> masks) {
+    int m = dynamics.latentSize();
+    if (sensors.size() != observations.size() || (masks != null && masks.size() != sensors.size())) {
+      throw new IllegalArgumentException("InformationFilter: " + sensors.size() + " sensors, "
+          + observations.size() + " observation tensors, " + (masks == null ? "no" : masks.size()) + " masks");
+    }
+    if (sensors.isEmpty()) {
+      throw new IllegalArgumentException("InformationFilter: no sensors");
+    }
+    int b = observations.get(0).dim(0);
+    int steps = observations.get(0).dim(1);
+    List<Sensor.Contribution> contributions = new ArrayList<>();
+    for (int j = 0; j < sensors.size(); j++) {
+      Tensor x = observations.get(j);
+      if (x.rank() < 2 || x.dim(0) != b || x.dim(1) != steps) {
+        throw new IllegalArgumentException("InformationFilter: observations of sensor " + j + " have shape "
+            + java.util.Arrays.toString(x.shape()) + ", expected [" + b + ", " + steps + ", ...]");
+      }
+      if (sensors.get(j).latentSize() != m) {
+        throw new IllegalArgumentException("InformationFilter: sensor " + j + " has latent size "
+            + sensors.get(j).latentSize() + ", the dynamics " + m);
+      }
+      Tensor mask = masks == null ? null : masks.get(j);
+      if (mask != null && (mask.rank() != 2 || mask.dim(0) != b || mask.dim(1) != steps)) {
+        throw new IllegalArgumentException("InformationFilter: mask of sensor " + j + " must be [" + b + ", "
+            + steps + "], got " + java.util.Arrays.toString(mask.shape()));
+      }
+      checkObservations(j, x, mask, b, steps);
+      contributions.add(sensors.get(j).contribution(x, mask));
+    }
+    return contributions;
   }
 
   /** Masks hold exactly 0 or 1; every observation value, placeholders included, is finite. */

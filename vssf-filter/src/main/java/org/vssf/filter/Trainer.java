@@ -180,8 +180,8 @@ public final class Trainer {
       model.zeroGrad();
       Elbo.Terms terms;
       try {
-        FilterResult r = InformationFilter.run(dynamics, sensors, batch.observations, filterMasks, batch.controls);
-        BackwardSampler.Samples s = BackwardSampler.sample(dynamics, r, batch.controls, config.samples, noise);
+        BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, filterMasks,
+            batch.controls, config.samples, noise);
         terms = Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s, config.beta);
         float loss = terms.loss.item();
         if (!Float.isFinite(loss)) {

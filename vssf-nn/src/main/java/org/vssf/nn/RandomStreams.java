@@ -66,8 +66,6 @@ public final class RandomStreams {
       throw new IndexOutOfBoundsException("fillGaussian: range [" + from + ", " + to + ") of an array of "
           + out.length);
     }
-    for (int i = from; i < to; i++) {
-      out[i] = (float) Ziggurat.next(rng);
-    }
+    Ziggurat.fill(rng, out, from, to);
   }
 }

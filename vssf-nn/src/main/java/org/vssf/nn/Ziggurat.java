@@ -37,16 +37,35 @@ final class Ziggurat {
     return Math.exp(-0.5 * x * x);
   }
 
+  /** Fills {@code out[from, to)} with standard normal draws; the common case stays in this loop. */
+  static void fill(SplittableRandom rng, float[] out, int from, int to) {
+    double[] x = X;
+    for (int i = from; i < to; i++) {
+      long bits = rng.nextLong();
+      int layer = (int) bits & (LAYERS - 1);
+      double v = ((bits >>> 11) * 0x1.0p-53) * x[layer];
+      if (v < x[layer + 1]) { // sign from bit 7, without a branch (it is a coin flip)
+        out[i] = (float) Double.longBitsToDouble(Double.doubleToRawLongBits(v) ^ ((bits & LAYERS) << 56));
+      } else {
+        out[i] = (float) slow(rng, bits, layer, v);
+      }
+    }
+  }
+
   /** One standard normal draw. */
   static double next(SplittableRandom rng) {
+    long bits = rng.nextLong();
+    int layer = (int) bits & (LAYERS - 1);
+    double v = ((bits >>> 11) * 0x1.0p-53) * X[layer];
+    return v < X[layer + 1] ? ((bits & LAYERS) != 0 ? -v : v) : slow(rng, bits, layer, v);
+  }
+
+  /** The rare cases: the tail (layer 0 beyond R) or a wedge test, retrying with fresh draws. */
+  private static double slow(SplittableRandom rng, long bits, int layer, double v) {
     while (true) {
-      long bits = rng.nextLong();
-      int layer = (int) (bits & (LAYERS - 1));
-      double u = (bits >>> 11) * 0x1.0p-53;
-      double x = u * X[layer];
       boolean negative = (bits & LAYERS) != 0;
-      if (x < X[layer + 1]) {
-        return negative ? -x : x;
+      if (v < X[layer + 1]) {
+        return negative ? -v : v;
       }
       if (layer == 0) {
         double a;
@@ -58,9 +77,12 @@ final class Ziggurat {
         return negative ? -(R + a) : R + a;
       }
       double y = F[layer] + rng.nextDouble() * (F[layer + 1] - F[layer]);
-      if (y < f(x)) {
-        return negative ? -x : x;
+      if (y < f(v)) {
+        return negative ? -v : v;
       }
+      bits = rng.nextLong();
+      layer = (int) bits & (LAYERS - 1);
+      v = ((bits >>> 11) * 0x1.0p-53) * X[layer];
     }
   }
 }
