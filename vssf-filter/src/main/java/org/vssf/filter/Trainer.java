@@ -89,11 +89,19 @@ public final class Trainer {
     }
   }
 
+  /** Called after every optimiser step (e.g. to draw a progress bar). */
+  @FunctionalInterface
+  public interface Progress {
+    /** Step {@code done} of {@code total} finished with training loss {@code loss}. */
+    void step(long done, long total, float loss);
+  }
+
   private final LinearGaussianDynamics dynamics;
   private final List<Sensor> sensors;
   private final Module model;
   private final Config config;
   private final Path runDir;
+  private Progress progress = (done, total, loss) -> { };
 
   /**
    * @param dynamics the latent dynamics (its learned parameters train)
@@ -107,6 +115,27 @@ public final class Trainer {
     this.config = config;
     this.runDir = runDir;
     this.model = new ModelModule(dynamics, this.sensors);
+  }
+
+  /** Reports every finished step to {@code listener}; returns {@code this}. */
+  public Trainer onProgress(Progress listener) {
+    this.progress = java.util.Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /**
+   * Loads the weights (and batch-norm statistics) of the checkpoint in {@code runDir} into a model
+   * built with the same architecture as the one trained; returns the checkpoint's metadata.
+   *
+   * @throws org.vssf.nn.ModelMismatchException listing every tensor that does not fit
+   */
+  public static Map<String, String> loadModel(Path runDir, LinearGaussianDynamics dynamics, List<Sensor> sensors)
+      throws IOException {
+    Path ckpt = runDir.resolve(CHECKPOINT);
+    if (!Files.isRegularFile(ckpt)) {
+      throw new java.io.FileNotFoundException("no checkpoint in " + runDir + " (expected " + ckpt + ")");
+    }
+    return Checkpoints.load(ckpt, new ModelModule(dynamics, List.copyOf(sensors)), null);
   }
 
   /** Dynamics and sensor modules under one root, for optimiser groups and checkpoints. */
@@ -195,6 +224,7 @@ public final class Trainer {
             + "; the last good checkpoint is " + (Files.exists(ckpt) ? ckpt : "not written yet"), e);
       }
       long done = step + 1;
+      progress.step(done, config.steps, terms.loss.item());
       if (done % config.logEvery == 0 || done == config.steps) {
         metrics.add(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g", done, terms.loss.item(),
             mean(terms.elbo), mean(terms.kl), mean(terms.recon), adam.lastGradNorm()));

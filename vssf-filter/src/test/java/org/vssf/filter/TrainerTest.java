@@ -104,6 +104,32 @@ class TrainerTest {
   }
 
   @Test
+  void progressIsReportedAndTheTrainedModelLoadsForEvaluation() throws Exception {
+    Object[] m = model();
+    Path run = dir.resolve("load");
+    List<long[]> seen = new java.util.ArrayList<>();
+    trainer(m, config(4), run).onProgress((done, total, loss) -> {
+      assertTrue(Float.isFinite(loss));
+      seen.add(new long[] {done, total});
+    }).train(data(-1));
+    assertEquals(4, seen.size());
+    assertArrayEquals(new long[] {4, 4}, seen.get(3));
+    Object[] fresh = model();
+    ((ImageSensor) fresh[1]).namedParameters().get("decoder.out.weight").data()[0] += 1f;
+    Map<String, String> meta = Trainer.loadModel(run, (LinearGaussianDynamics) fresh[0],
+        List.of((Sensor) fresh[1], (Sensor) fresh[2]));
+    assertEquals("4", meta.get("trainer.step"));
+    Map<String, Tensor> want = ((ImageSensor) m[1]).namedParameters();
+    Map<String, Tensor> got = ((ImageSensor) fresh[1]).namedParameters();
+    for (String k : want.keySet()) {
+      assertArrayEquals(want.get(k).data(), got.get(k).data(), k);
+    }
+    java.io.FileNotFoundException missing = assertThrows(java.io.FileNotFoundException.class,
+        () -> Trainer.loadModel(dir.resolve("nothing"), (LinearGaussianDynamics) fresh[0], List.of()));
+    assertTrue(missing.getMessage().startsWith("no checkpoint in "), missing.getMessage());
+  }
+
+  @Test
   void divergenceStopsAndKeepsTheLastCheckpoint() throws Exception {
     Object[] m = model();
     Path run = dir.resolve("diverge");
