@@ -71,6 +71,21 @@ public final class Trainer {
       this.masks = masks;
       this.controls = controls;
     }
+
+    /** Per-sensor observations {@code [B, T, ...]}. */
+    public List<Tensor> observations() {
+      return observations;
+    }
+
+    /** Per-sensor masks {@code [B, T]}, or {@code null} (all present). */
+    public List<Tensor> masks() {
+      return masks;
+    }
+
+    /** Controls {@code [B, T−1, p]}, or {@code null}. */
+    public Tensor controls() {
+      return controls;
+    }
   }
 
   /** The training data: a batch for a step, drawn only from the given random source. */
