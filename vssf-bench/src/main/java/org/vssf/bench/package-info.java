@@ -1,5 +1,6 @@
 /**
  * The application and the JMH benchmark suite ({@code vssf-bench/target/benchmarks.jar}): kernel
- * benchmarks now; environments, data sets and the {@code vssf} command line follow.
+ * and model benchmarks here; environments in {@code org.vssf.bench.env}, data-set files in
+ * {@code org.vssf.bench.data} and the {@code vssf} command line in {@code org.vssf.bench.cli}.
  */
 package org.vssf.bench;

@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict, small JSON parser and writer (RFC 8259) for safetensors headers.
+ * A strict, small JSON parser and writer (RFC 8259) for safetensors headers and the application's
+ * small JSON files (data-set descriptions, configurations).
  *
  * <p>Parsing is recursive descent over a {@link String}: objects become {@code
  * LinkedHashMap<String, Object>} (key order kept), arrays {@code List<Object>}, strings {@link
@@ -19,16 +20,16 @@ import java.util.Map;
  * hostile header can neither blow the stack nor smuggle in a second value for a key. The input is
  * data only: nothing in it is ever evaluated.
  */
-final class Json {
+public final class Json {
   /** Deepest allowed nesting of arrays and objects (the top-level value is depth 1). */
-  static final int MAX_DEPTH = 64;
+  public static final int MAX_DEPTH = 64;
 
   /** A syntax error, with the 0-based char position in the parsed text. */
-  static final class SyntaxException extends Exception {
+  public static final class SyntaxException extends Exception {
     private static final long serialVersionUID = 1L;
 
     /** Char position of the error in the parsed text. */
-    final int position;
+    public final int position;
 
     SyntaxException(String problem, int position) {
       super(problem + " at char " + position);
@@ -44,7 +45,7 @@ final class Json {
   }
 
   /** Parses {@code text} as exactly one JSON value surrounded by optional whitespace. */
-  static Object parse(String text) throws SyntaxException {
+  public static Object parse(String text) throws SyntaxException {
     Json p = new Json(text);
     p.skipWhitespace();
     Object value = p.value(1);
@@ -380,18 +381,26 @@ final class Json {
 
   /**
    * Appends {@code value} as compact JSON (no whitespace): {@link Map} with {@link String} keys
-   * (iteration order), {@link List}, {@link String}, {@link Long}/{@link Integer}, {@link Boolean},
-   * {@code null}.
+   * (iteration order), {@link List}, {@link String}, {@link Long}/{@link Integer}, finite {@link
+   * Double}/{@link Float} (shortest round-trip decimal of the double, e.g. {@code 1.0E-4}, which
+   * is valid JSON and parses back to the same double), {@link Boolean}, {@code null}.
    *
-   * @throws IllegalArgumentException for other types or strings with unpaired surrogates
+   * @throws IllegalArgumentException for other types, NaN or infinite numbers, or strings with
+   *     unpaired surrogates
    */
-  static void write(Object value, StringBuilder out) {
+  public static void write(Object value, StringBuilder out) {
     if (value == null) {
       out.append("null");
     } else if (value instanceof String) {
       writeString((String) value, out);
     } else if (value instanceof Long || value instanceof Integer) {
       out.append(((Number) value).longValue());
+    } else if (value instanceof Double || value instanceof Float) {
+      double d = ((Number) value).doubleValue();
+      if (!Double.isFinite(d)) {
+        throw new IllegalArgumentException("JSON has no representation for " + d);
+      }
+      out.append(d);
     } else if (value instanceof Boolean) {
       out.append(((Boolean) value).booleanValue());
     } else if (value instanceof Map) {
@@ -428,7 +437,7 @@ final class Json {
   }
 
   /** {@code value} as compact JSON text; see {@link #write(Object, StringBuilder)}. */
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(value, sb);
     return sb.toString();
@@ -442,7 +451,7 @@ final class Json {
    * @throws IllegalArgumentException if {@code str} holds an unpaired UTF-16 surrogate, which
    *     has no UTF-8 encoding
    */
-  static void writeString(String str, StringBuilder out) {
+  public static void writeString(String str, StringBuilder out) {
     out.append('"');
     for (int i = 0; i < str.length(); i++) {
       char c = str.charAt(i);
@@ -487,7 +496,7 @@ final class Json {
   }
 
   /** {@code str} quoted and escaped for an error message (shortened past 60 chars). */
-  static String quote(String str) {
+  public static String quote(String str) {
     StringBuilder sb = new StringBuilder("\"");
     int n = Math.min(str.length(), 60);
     for (int i = 0; i < n; i++) {

@@ -117,6 +117,25 @@ class JsonTest extends SeededTest {
   }
 
   @Test
+  void writerRoundTripsFiniteDoublesAndRejectsTheRest() throws Exception {
+    double[] values = {0.0, -0.0, 1.0, -2.5, 1e-4, 0.1, 1e21, -3.0e-300, Double.MIN_VALUE,
+        Double.MAX_VALUE, 0.998};
+    for (double d : values) {
+      String text = Json.write(d);
+      assertEquals(d, parse(text), text);
+    }
+    for (int trial = 0; trial < 1000; trial++) {
+      double d = Double.longBitsToDouble(rng.nextLong());
+      if (Double.isFinite(d)) {
+        assertEquals(Arrays.asList(d), parse(Json.write(Arrays.asList(d))), "double " + d + seedInfo());
+      }
+    }
+    assertEquals("[0.5,1]", Json.write(Arrays.asList(0.5f, 1L)));
+    assertThrows(IllegalArgumentException.class, () -> Json.write(Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> Json.write(Float.NEGATIVE_INFINITY));
+  }
+
+  @Test
   void randomStringsRoundTrip() throws Exception {
     for (int trial = 0; trial < 2000; trial++) {
       StringBuilder sb = new StringBuilder();
