@@ -30,7 +30,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "vssf", mixinStandardHelpOptions = true, versionProvider = Vssf.Version.class,
     synopsisSubcommandLabel = "COMMAND",
     description = "VSSF-J: learn Variational State-Space Filters from pixels.",
-    subcommands = {GenerateCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {GenerateCommand.class, TrainCommand.class, EvaluateCommand.class, ReproduceCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Run 'vssf COMMAND --help' for the options of a command."})
 public final class Vssf implements Callable<Integer> {
   /** Exit code of a failed command (bad data, I/O). */

@@ -1,0 +1,235 @@
+package org.vssf.bench.app;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.vssf.bench.data.DataSetGenerator;
+import org.vssf.bench.data.DataSetInfo;
+import org.vssf.bench.env.Environment;
+import org.vssf.nn.io.AtomicFiles;
+
+/**
+ * The paper's Table 1 as a grid of runs (environment × supervision × ψ fixed/learned): generates
+ * each environment's data once, trains and evaluates every cell, and writes {@code table.json} and
+ * {@code report.md} with the paper's MSE beside ours. Every piece is resumable: finished cells
+ * (with {@code metrics.json}) are kept, interrupted ones continue from their checkpoint.
+ */
+public final class Reproduction {
+  private Reproduction() {}
+
+  /** One cell of the grid. */
+  public static final class Cell {
+    public final String env;
+    public final String supervision;
+    public final String dynamics;
+
+    public Cell(String env, String supervision, String dynamics) {
+      this.env = env;
+      this.supervision = supervision;
+      this.dynamics = dynamics;
+    }
+
+    String id() {
+      return env + "-" + supervision + "-" + dynamics;
+    }
+  }
+
+  /** A preset: the grid and the scale of data and training. */
+  public static final class Preset {
+    public String name;
+    public List<Cell> cells = new ArrayList<>();
+    public int size = 32;
+    public int train = 10000;
+    public int eval = 20;
+    public int evalLength = 200;
+    public int steps = 3000;
+    public int pretrain = 500;
+    public int batch = 32;
+    public int samples = 64;
+    public float learningRate = 1e-3f;
+    public long seed = 1;
+  }
+
+  /**
+   * {@code quick}: pendulum, ψ fixed, partial and full supervision (and none), 32×32; {@code paper}:
+   * every cell of Table 1 for pendulum, blocks and pillars at 64×64.
+   */
+  public static Preset preset(String name) {
+    Preset p = new Preset();
+    p.name = name;
+    switch (name) {
+      case "quick":
+        for (String sup : new String[] {"partial", "full", "none"}) {
+          p.cells.add(new Cell("pendulum", sup, "fixed"));
+        }
+        return p;
+      case "paper":
+        p.size = 64;
+        p.steps = 20000;
+        p.batch = 32;
+        p.samples = 256;
+        for (String env : new String[] {"pendulum", "blocks", "pillars"}) {
+          for (String dyn : new String[] {"fixed", "learned"}) {
+            for (String sup : new String[] {"none", "partial", "full"}) {
+              p.cells.add(new Cell(env, sup, dyn));
+            }
+          }
+        }
+        return p;
+      default:
+        throw new IllegalArgumentException("unknown preset '" + name + "' (choose quick or paper)");
+    }
+  }
+
+  /** The paper's filter MSE (Table 1; Zhangjiajie for pillars), or NaN where it has none. */
+  public static double paperMse(String env, String supervision, String dynamics) {
+    double[][] table;
+    switch (env) {
+      case "pendulum":
+        table = new double[][] {{0.0458, 0.000452, 0.000211}, {0.558, 0.000369, 0.000368}};
+        break;
+      case "blocks":
+        table = new double[][] {{0.244, 0.00292, 0.00193}, {9.715, 0.00488, 0.00230}};
+        break;
+      case "pillars":
+        table = new double[][] {{2.308, 0.0519, 0.0089}, {6.186, 0.137, 0.0413}};
+        break;
+      default:
+        return Double.NaN;
+    }
+    int col = supervision.equals("none") ? 0 : supervision.equals("partial") ? 1 : 2;
+    return table[dynamics.equals("fixed") ? 0 : 1][col];
+  }
+
+  /** Runs the preset into {@code out}; returns the table rows. */
+  public static List<Map<String, Object>> run(Preset preset, Path out, int threads, PrintWriter log)
+      throws IOException {
+    Files.createDirectories(out);
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Cell cell : preset.cells) {
+      Path data = out.resolve("data").resolve(cell.env);
+      ensureData(preset, cell.env, data, threads, log);
+      Path run = out.resolve("runs").resolve(cell.id());
+      Map<?, ?> metrics;
+      double seconds;
+      if (Files.isRegularFile(run.resolve(Runs.METRICS))) {
+        log.printf("%s: already evaluated, kept%n", cell.id());
+        metrics = asMap(Runs.readJson(run.resolve(Runs.METRICS)));
+        Object t = asMap(Runs.readJson(run.resolve(TIME))).get("train_seconds");
+        seconds = t instanceof Number ? ((Number) t).doubleValue() : Double.NaN;
+      } else {
+        log.printf("%s: training%n", cell.id());
+        log.flush();
+        long t0 = System.nanoTime();
+        boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
+        ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
+            cell.dynamics);
+        Runs.Settings settings = new Runs.Settings();
+        settings.data = data;
+        settings.batch = preset.batch;
+        settings.trainer.steps = preset.steps;
+        settings.trainer.pretrainSteps = preset.pretrain;
+        settings.trainer.samples = preset.samples;
+        settings.trainer.learningRate = preset.learningRate;
+        settings.trainer.seed = preset.seed;
+        settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
+        settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
+        Runs.train(run, model, settings, resume, 0, log);
+        seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> time = new LinkedHashMap<>();
+        time.put("train_seconds", seconds);
+        Runs.writeJson(run.resolve(TIME), time);
+        metrics = Runs.evaluate(run, data, preset.evalLength, false);
+      }
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("env", cell.env);
+      row.put("supervision", cell.supervision);
+      row.put("dynamics", cell.dynamics);
+      row.put("filter_mse", metrics.get("filter_mse"));
+      row.put("filter_mse_aligned", metrics.get("filter_mse_aligned"));
+      row.put("smoother_mse", metrics.get("smoother_mse"));
+      row.put("state_nll", metrics.get("state_nll"));
+      row.put("coverage_2sigma", metrics.get("coverage_2sigma"));
+      double paper = paperMse(cell.env, cell.supervision, cell.dynamics);
+      row.put("paper_mse", Double.isNaN(paper) ? null : paper);
+      row.put("train_seconds", Double.isNaN(seconds) ? null : seconds);
+      row.put("steps", (long) preset.steps);
+      rows.add(row);
+      log.printf(Locale.ROOT, "%s: filter MSE %.5g (paper %.3g)%n", cell.id(), num(row.get("filter_mse")), paper);
+      log.flush();
+      Runs.writeJson(out.resolve("table.json"), rows);
+      writeReport(preset, rows, out.resolve("report.md"));
+    }
+    return rows;
+  }
+
+  private static final String TIME = "time.json";
+
+  private static void ensureData(Preset preset, String env, Path data, int threads, PrintWriter log)
+      throws IOException {
+    if (Files.isRegularFile(data.resolve("eval").resolve(DataSetInfo.FILE))
+        && Files.isRegularFile(data.resolve("train").resolve(DataSetInfo.FILE))) {
+      return;
+    }
+    if (Files.exists(data)) { // a generation that did not finish: start it again
+      deleteTree(data);
+    }
+    Environment e = Environment.of(env);
+    DataSetGenerator.Config config = new DataSetGenerator.Config(e, e.defaultDynamics(), preset.size, preset.seed,
+        Environment.DEFAULT_SCENE_SEED, preset.train, 0, 5, preset.eval, preset.evalLength, threads);
+    long t0 = System.nanoTime();
+    DataSetGenerator.generate(config, data, log);
+    log.printf(Locale.ROOT, "generated %s in %.1f s%n", data, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      List<Path> paths = new ArrayList<>();
+      walk.forEach(paths::add);
+      for (int i = paths.size() - 1; i >= 0; i--) {
+        Files.delete(paths.get(i));
+      }
+    }
+  }
+
+  private static Map<?, ?> asMap(Object o) {
+    if (!(o instanceof Map)) {
+      throw new IllegalArgumentException("expected a JSON object");
+    }
+    return (Map<?, ?>) o;
+  }
+
+  private static double num(Object o) {
+    return o instanceof Number ? ((Number) o).doubleValue() : Double.NaN;
+  }
+
+  /** {@code report.md}: ours beside the paper's, with calibration and time per cell. */
+  static void writeReport(Preset preset, List<Map<String, Object>> rows, Path file) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
+    sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length 5, %d steps of batch %d"
+        + " with S = %d backward samples, seed %d; filter MSE on %d evaluation trajectories of length %d,"
+        + " images only.%n%n", preset.size, preset.size, preset.train, preset.steps, preset.batch, preset.samples,
+        preset.seed, preset.eval, preset.evalLength));
+    sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
+        + " | train time |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+    for (Map<String, Object> r : rows) {
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3g | %s | %.3g | %.3g | %.3f | %.3f | %s |%n",
+          r.get("env"), r.get("supervision"), r.get("dynamics"), num(r.get("filter_mse")),
+          r.get("paper_mse") == null ? "–" : String.format(Locale.ROOT, "%.3g", num(r.get("paper_mse"))),
+          num(r.get("filter_mse_aligned")), num(r.get("smoother_mse")), num(r.get("state_nll")),
+          num(r.get("coverage_2sigma")),
+          r.get("train_seconds") == null ? "–" : Runs.Progress.clock(num(r.get("train_seconds")))));
+    }
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(file, o -> o.write(bytes));
+  }
+}

@@ -1,0 +1,233 @@
+package org.vssf.bench.app;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.vssf.bench.data.DataSetInfo;
+import org.vssf.filter.Trainer;
+import org.vssf.nn.io.AtomicFiles;
+import org.vssf.nn.io.Json;
+
+/**
+ * A run directory: {@code model.json} (the {@link ModelConfig}), {@code config.json} (data and
+ * training settings), the trainer's checkpoint and {@code metrics.csv}, and after evaluation {@code
+ * metrics.json}. Training resumes from the checkpoint bitwise-identically.
+ */
+public final class Runs {
+  /** Model description file. */
+  public static final String MODEL = "model.json";
+  /** Training settings file. */
+  public static final String CONFIG = "config.json";
+  /** Evaluation results file. */
+  public static final String METRICS = "metrics.json";
+
+  private Runs() {}
+
+  /** Training settings beyond the model: data, batch and the trainer's config. */
+  public static final class Settings {
+    public Path data;
+    public int batch = 32;
+    public Trainer.Config trainer = new Trainer.Config();
+  }
+
+  /**
+   * Starts a run in {@code run} (which must not hold one) and trains it, or with {@code resume}
+   * continues the run stored there (its model and settings; {@code steps}, when positive, extends
+   * it). Progress goes to {@code log}.
+   */
+  public static void train(Path run, ModelConfig model, Settings settings, boolean resume, int steps,
+      PrintWriter log) throws IOException {
+    if (resume) {
+      if (!Files.isRegularFile(run.resolve(MODEL)) || !Files.isRegularFile(run.resolve(CONFIG))) {
+        throw new IOException("--resume: " + run + " holds no run (missing " + MODEL + " or " + CONFIG + ")");
+      }
+      model = readModel(run);
+      settings = readSettings(run);
+      if (steps > 0) {
+        settings.trainer.steps = steps;
+      }
+    } else {
+      if (Files.exists(run.resolve(MODEL)) || Files.exists(run.resolve(Trainer.CHECKPOINT))) {
+        throw new IOException(run + " already holds a run; pass --resume to continue it or choose another --out");
+      }
+      Files.createDirectories(run);
+      writeJson(run.resolve(MODEL), model.toJson());
+      writeJson(run.resolve(CONFIG), settingsJson(settings));
+    }
+    SequenceData data = SequenceData.load(settings.data.resolve("train"), model.supervised(), settings.batch);
+    checkCompatible(model, data.info());
+    LvssfModel net = new LvssfModel(model, settings.trainer.seed);
+    net.train(true);
+    Progress progress = new Progress(log, settings.trainer.steps);
+    new Trainer(net.dynamics, net.trainingSensors(), settings.trainer, run).onProgress(progress::step)
+        .train(data);
+    progress.finish();
+  }
+
+  /** Rebuilds the run's model and loads its trained weights. */
+  public static LvssfModel load(Path run) throws IOException {
+    ModelConfig model = readModel(run);
+    Settings settings = readSettings(run);
+    LvssfModel net = new LvssfModel(model, settings.trainer.seed);
+    Trainer.loadModel(run, net.dynamics, net.trainingSensors());
+    return net;
+  }
+
+  /** Evaluates the run on {@code data/eval}, writes {@code metrics.json} and returns the metrics. */
+  public static Map<String, Object> evaluate(Path run, Path data, int length, boolean withLinear)
+      throws IOException {
+    LvssfModel net = load(run);
+    SequenceData eval = SequenceData.load(data.resolve("eval"), net.config.supervised(), 1);
+    checkCompatible(net.config, eval.info());
+    int len = length <= 0 ? eval.length() : length;
+    Map<String, Object> metrics = Evaluator.evaluate(net, eval, len, withLinear);
+    writeJson(run.resolve(METRICS), metrics);
+    return metrics;
+  }
+
+  static void checkCompatible(ModelConfig model, DataSetInfo info) {
+    if (info.height() != model.size || info.stateDim() != model.m || info.controlDim() != model.p) {
+      throw new IllegalArgumentException("the data (" + info.height() + "x" + info.width() + " images, m="
+          + info.stateDim() + ", p=" + info.controlDim() + ") do not fit the model (" + model.size
+          + " px, m=" + model.m + ", p=" + model.p + ")");
+    }
+  }
+
+  /** {@code h:mm:ss}. */
+  public static String clockOf(double seconds) {
+    return Progress.clock(seconds);
+  }
+
+  /** The data set directory the run trained on (from {@code config.json}). */
+  public static Path dataOf(Path run) throws IOException {
+    return readSettings(run).data;
+  }
+
+  /** Reads {@code run/model.json}. */
+  public static ModelConfig readModel(Path run) throws IOException {
+    return ModelConfig.fromJson(readJson(run.resolve(MODEL)));
+  }
+
+  static Settings readSettings(Path run) throws IOException {
+    Object json = readJson(run.resolve(CONFIG));
+    if (!(json instanceof Map)) {
+      throw new IOException(run.resolve(CONFIG) + ": not a JSON object");
+    }
+    Map<?, ?> o = (Map<?, ?>) json;
+    Settings s = new Settings();
+    s.data = Path.of(String.valueOf(o.get("data")));
+    s.batch = (int) num(o, "batch");
+    Trainer.Config t = s.trainer;
+    t.steps = (int) num(o, "steps");
+    t.pretrainSteps = (int) num(o, "pretrain_steps");
+    t.learningRate = (float) num(o, "learning_rate");
+    t.weightDecay = (float) num(o, "weight_decay");
+    t.beta = (float) num(o, "beta");
+    t.samples = (int) num(o, "samples");
+    t.maxGradNorm = (float) num(o, "max_grad_norm");
+    t.sensorDropout = (float) num(o, "sensor_dropout");
+    t.logEvery = (int) num(o, "log_every");
+    t.checkpointEvery = (int) num(o, "checkpoint_every");
+    t.seed = (long) num(o, "seed");
+    return s;
+  }
+
+  private static double num(Map<?, ?> o, String key) {
+    Object v = o.get(key);
+    if (!(v instanceof Number)) {
+      throw new IllegalArgumentException("config.json: field '" + key + "' must be a number");
+    }
+    return ((Number) v).doubleValue();
+  }
+
+  static Map<String, Object> settingsJson(Settings s) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    Trainer.Config t = s.trainer;
+    o.put("data", s.data.toAbsolutePath().normalize().toString());
+    o.put("batch", (long) s.batch);
+    o.put("steps", (long) t.steps);
+    o.put("pretrain_steps", (long) t.pretrainSteps);
+    o.put("learning_rate", (double) t.learningRate);
+    o.put("weight_decay", (double) t.weightDecay);
+    o.put("beta", (double) t.beta);
+    o.put("samples", (long) t.samples);
+    o.put("max_grad_norm", (double) t.maxGradNorm);
+    o.put("sensor_dropout", (double) t.sensorDropout);
+    o.put("log_every", (long) t.logEvery);
+    o.put("checkpoint_every", (long) t.checkpointEvery);
+    o.put("seed", t.seed);
+    return o;
+  }
+
+  static Object readJson(Path file) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    try {
+      return Json.parse(text);
+    } catch (Json.SyntaxException e) {
+      throw new IOException(file + ": invalid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes {@code value} as JSON, atomically. */
+  public static void writeJson(Path file, Object value) throws IOException {
+    byte[] bytes = (Json.write(value) + "\n").getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(file, out -> out.write(bytes));
+  }
+
+  /** Progress with loss and ETA: one updating line on a terminal, a line per 10 % otherwise. */
+  static final class Progress {
+    private final PrintWriter log;
+    private final long total;
+    private final boolean terminal = System.console() != null;
+    private final long start = System.nanoTime();
+    private long first = -1;
+    private long lastDraw;
+    private double smoothed = Double.NaN;
+
+    Progress(PrintWriter log, long total) {
+      this.log = log;
+      this.total = total;
+    }
+
+    void step(long done, long all, float loss) {
+      if (first < 0) {
+        first = done - 1;
+      }
+      smoothed = Double.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
+      long now = System.nanoTime();
+      double elapsed = (now - start) / 1e9;
+      double rate = (done - first) / Math.max(elapsed, 1e-9);
+      double eta = (all - done) / Math.max(rate, 1e-9);
+      String line = String.format(Locale.ROOT, "step %d/%d  loss %.4g  %.1f steps/s  ETA %s", done, all, smoothed,
+          rate, clock(eta));
+      if (terminal) {
+        if (now - lastDraw > 200_000_000L || done == all) {
+          log.print("\r" + line);
+          log.flush();
+          lastDraw = now;
+        }
+      } else if (done == all || (done * 10 / all) != ((done - 1) * 10 / all)) {
+        log.println(line);
+        log.flush();
+      }
+    }
+
+    void finish() {
+      if (terminal) {
+        log.println();
+      }
+      log.printf(Locale.ROOT, "trained in %s%n", clock((System.nanoTime() - start) / 1e9));
+      log.flush();
+    }
+
+    static String clock(double seconds) {
+      long s = Math.round(seconds);
+      return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package org.vssf.bench.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vssf.bench.app.Runs;
+import org.vssf.nn.io.Json;
+
+/**
+ * {@code train}, {@code evaluate} and {@code reproduce} end to end at toy scale (the smoke version
+ * of the reproduction that CI runs), resume, and their error paths.
+ */
+class TrainingCliTest {
+  @TempDir
+  Path tmp;
+
+  private static String[] run(int expectedCode, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Vssf.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    assertEquals(expectedCode, code, "exit code of " + String.join(" ", args) + "; stderr: " + err);
+    return new String[] {out.toString(), err.toString()};
+  }
+
+  private static void failsWith(int code, String expected, String... args) {
+    String err = run(code, args)[1];
+    assertEquals(1, err.lines().count(), "one line on stderr: " + err);
+    assertTrue(err.contains(expected), "'" + err.strip() + "' should contain '" + expected + "'");
+    assertFalse(err.contains("\tat "), "no stack trace: " + err);
+  }
+
+  private Path data() {
+    Path d = tmp.resolve("data");
+    run(0, "generate", "--env", "pendulum", "--out", d.toString(), "--size", "16", "--train", "6", "--test", "0",
+        "--length", "3", "--eval", "2", "--eval-length", "6", "--threads", "1");
+    return d;
+  }
+
+  @Test
+  void trainEvaluateAndResume() throws Exception {
+    Path d = data();
+    Path r = tmp.resolve("run");
+    String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
+        "--batch", "2", "--samples", "3", "--threads", "1")[0];
+    assertTrue(out.contains("step 3/3"), out);
+    for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
+      assertTrue(Files.isRegularFile(r.resolve(f)), f);
+    }
+    failsWith(1, "already holds a run", "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3");
+    String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
+    assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
+    String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
+    assertTrue(eval.contains("filter_mse"), eval);
+    Map<?, ?> m = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.METRICS)));
+    for (String k : new String[] {"filter_mse", "smoother_mse", "state_nll", "coverage_2sigma",
+        "filter_mse_aligned"}) {
+      assertTrue(m.get(k) instanceof Number && Double.isFinite(((Number) m.get(k)).doubleValue()), k + ": " + m);
+    }
+    assertEquals(5L, ((Number) m.get("length")).longValue());
+    String both = run(0, "evaluate", "--run", r.toString(), "--sensors", "image,linear", "--length", "6")[0];
+    failsWith(1, "evaluation length 200 is not in 2..6", "evaluate", "--run", r.toString());
+    assertTrue(both.contains("image,linear"), both);
+  }
+
+  @Test
+  void reproduceSmokeWritesTheTable() throws Exception {
+    Path out = tmp.resolve("repro");
+    String log = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
+        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full", "--threads", "1")[0];
+    assertTrue(log.contains("| pendulum | partial | fixed |"), log);
+    List<?> rows = (List<?>) Json.parse(Files.readString(out.resolve("table.json")));
+    assertEquals(2, rows.size());
+    Map<?, ?> row = (Map<?, ?>) rows.get(1);
+    assertEquals("full", row.get("supervision"));
+    assertEquals("fixed", row.get("dynamics"));
+    assertEquals(0.000211, ((Number) row.get("paper_mse")).doubleValue(), 1e-12);
+    assertTrue(row.get("filter_mse") instanceof Number);
+    assertTrue(Files.readString(out.resolve("report.md")).contains("| env | supervision |"));
+    // Again: every cell is already evaluated and kept.
+    String again = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
+        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full", "--threads", "1")[0];
+    assertTrue(again.contains("already evaluated, kept"), again);
+  }
+
+  @Test
+  void userErrorsAreOneLine() {
+    failsWith(2, "--data is required", "train", "--out", tmp.resolve("x").toString());
+    failsWith(1, "not a data set directory", "train", "--data", tmp.resolve("missing").toString(), "--out", tmp.resolve("x").toString());
+    failsWith(2, "supervision must be one of none, partial, full", "train", "--data", data().toString(), "--out",
+        tmp.resolve("y").toString(), "--supervision", "most");
+    failsWith(2, "--steps must be at least 1", "train", "--data", tmp.toString(), "--out", tmp.toString(),
+        "--steps", "0");
+    failsWith(1, "holds no run", "train", "--out", tmp.resolve("none").toString(), "--resume");
+    failsWith(1, "no such file", "evaluate", "--run", tmp.resolve("none").toString(), "--data", tmp.toString());
+    failsWith(2, "--sensors must be image or image,linear", "evaluate", "--run", tmp.toString(), "--sensors", "x");
+    failsWith(2, "unknown preset 'huge'", "reproduce", "--preset", "huge", "--out", tmp.toString());
+    failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
+  }
+}
