@@ -2,9 +2,13 @@ package org.vssf.bench.data;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -141,10 +145,18 @@ public final class DataSetGenerator {
     if (parent == null || abs.getFileName() == null) {
       throw new IOException("output " + out + " has no parent directory");
     }
-    Files.createDirectories(parent);
     Path tmp = parent.resolve("." + abs.getFileName() + "."
         + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-    Files.createDirectory(tmp);
+    try {
+      Files.createDirectories(parent);
+      Files.createDirectory(tmp);
+    } catch (IOException e) {
+      throw new IOException("cannot create the output directory " + out + " ("
+          + reason(e, parent) + ")", e);
+    }
+    // an interrupted run (Ctrl-C) leaves no half-written temporary directory behind
+    Thread cleanup = new Thread(() -> deleteRecursively(tmp), "vssf-generate-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     boolean done = false;
     ExecutorService pool = Executors.newFixedThreadPool(config.threads(), r -> {
       Thread t = new Thread(r, "vssf-generate");
@@ -172,7 +184,28 @@ public final class DataSetGenerator {
       if (!done) {
         deleteRecursively(tmp);
       }
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or about to: nothing to undo
+      }
     }
+  }
+
+  private static String reason(IOException e, Path parent) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "cannot create entries in " + parent;
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return ((FileSystemException) e).getFile() + " is not a directory";
+    }
+    if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
+      return ((FileSystemException) e).getReason();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   private static void moveIntoPlace(Path tmp, Path out) throws IOException {

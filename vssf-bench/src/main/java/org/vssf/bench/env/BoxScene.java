@@ -101,15 +101,6 @@ final class BoxScene {
     return v < 0 ? 0 : v >= n ? n - 1 : v;
   }
 
-  int count() {
-    return count;
-  }
-
-  /** Bounds of box {@code i}: {@code x0, y0, z0, x1, y1, z1} into {@code out}. */
-  void bounds(int i, float[] out) {
-    System.arraycopy(bounds, 6 * i, out, 0, 6);
-  }
-
   float albedo(int i, int channel) {
     return albedo[3 * i + channel];
   }

@@ -172,6 +172,9 @@ public final class Dynamics {
    */
   public static Dynamics load(Path file, Dynamics base) throws IOException {
     String where = "dynamics file " + file;
+    if (Files.isDirectory(file)) {
+      throw new IOException(where + " is a directory");
+    }
     String text;
     try {
       text = StandardCharsets.UTF_8.newDecoder()

@@ -36,7 +36,6 @@ public final class PillarsRenderer implements Renderer {
   private final Vector3f forward;
   private final Vector3f up;
   private final Vector3f right;
-  private final float[] pillarHue;
 
   /** Images of {@code size × size} pixels of the scene made from {@code sceneSeed}. */
   public PillarsRenderer(int size, long sceneSeed) {
@@ -49,17 +48,12 @@ public final class PillarsRenderer implements Renderer {
     forward = new Vector3f(c, 0f, s);
     up = new Vector3f(-s, 0f, c);
     right = RayCaster.cross(forward, up);
-    List<float[]> tints = new ArrayList<>();
-    BoxScene scene = layout(sceneSeed, tints);
-    pillarHue = new float[3 * tints.size()];
-    for (int i = 0; i < tints.size(); i++) {
-      System.arraycopy(tints.get(i), 0, pillarHue, 3 * i, 3);
-    }
+    BoxScene scene = layout(sceneSeed);
     caster = new RayCaster(scene, new Look(), new Vector3f(-0.55f, 0.45f, 0.5f), 0.5f, true, FOG,
         new Vector3f(0.82f, 0.85f, 0.9f), 200f, 2);
   }
 
-  private static BoxScene layout(long seed, List<float[]> tints) {
+  private static BoxScene layout(long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
     List<BoxScene.Box> boxes = new ArrayList<>();
     for (float cy = -120f; cy < 120f; cy += LATTICE) {
@@ -78,7 +72,6 @@ public final class PillarsRenderer implements Renderer {
         if (present && !inClearing) {
           boxes.add(new BoxScene.Box(x - half, y - half, x + half, y + half, height, rgb[0],
               rgb[1], rgb[2]));
-          tints.add(rgb);
         }
       }
     }
@@ -97,7 +90,7 @@ public final class PillarsRenderer implements Renderer {
   }
 
   /** Meadow, stone pillars and sky. */
-  private final class Look implements RayCaster.Look {
+  private static final class Look implements RayCaster.Look {
     @Override
     public void ground(float x, float y, float[] rgb) {
       // patches of grass and soil with crisp edges
@@ -132,9 +125,9 @@ public final class PillarsRenderer implements Renderer {
 
     @Override
     public void box(BoxScene scene, int box, float x, float y, float z, int face, float[] rgb) {
-      float r = pillarHue[3 * box];
-      float g = pillarHue[3 * box + 1];
-      float b = pillarHue[3 * box + 2];
+      float r = scene.albedo(box, 0);
+      float g = scene.albedo(box, 1);
+      float b = scene.albedo(box, 2);
       float height = scene.height(box);
       float moss;
       float shade;
