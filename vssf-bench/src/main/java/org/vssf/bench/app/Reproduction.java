@@ -49,7 +49,7 @@ public final class Reproduction {
     public int train = 10000;
     public int eval = 20;
     public int evalLength = 200;
-    public int steps = 3000;
+    public int steps = 4000;
     public int pretrain = 500;
     public int batch = 32;
     public int samples = 64;
@@ -108,66 +108,181 @@ public final class Reproduction {
     return table[dynamics.equals("fixed") ? 0 : 1][col];
   }
 
-  /** Runs the preset into {@code out}; returns the table rows. */
+  /**
+   * Runs the preset into {@code out} with {@code threads} worker threads; returns the table rows.
+   * With two or more threads and cells, cells train concurrently, one thread each (a single-threaded
+   * cell gives the same result whatever runs beside it); otherwise one cell at a time on all threads.
+   */
   public static List<Map<String, Object>> run(Preset preset, Path out, int threads, PrintWriter log)
       throws IOException {
     Files.createDirectories(out);
-    List<Map<String, Object>> rows = new ArrayList<>();
     for (Cell cell : preset.cells) {
-      Path data = out.resolve("data").resolve(cell.env);
-      ensureData(preset, cell.env, data, threads, log);
-      Path run = out.resolve("runs").resolve(cell.id());
-      Map<?, ?> metrics;
-      double seconds;
-      if (Files.isRegularFile(run.resolve(Runs.METRICS))) {
-        log.printf("%s: already evaluated, kept%n", cell.id());
-        metrics = asMap(Runs.readJson(run.resolve(Runs.METRICS)));
-        Object t = asMap(Runs.readJson(run.resolve(TIME))).get("train_seconds");
-        seconds = t instanceof Number ? ((Number) t).doubleValue() : Double.NaN;
-      } else {
-        log.printf("%s: training%n", cell.id());
-        log.flush();
-        long t0 = System.nanoTime();
-        boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
-        ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
-            cell.dynamics);
-        Runs.Settings settings = new Runs.Settings();
-        settings.data = data;
-        settings.batch = preset.batch;
-        settings.trainer.steps = preset.steps;
-        settings.trainer.pretrainSteps = preset.pretrain;
-        settings.trainer.samples = preset.samples;
-        settings.trainer.learningRate = preset.learningRate;
-        settings.trainer.seed = preset.seed;
-        settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
-        settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
-        Runs.train(run, model, settings, resume, 0, log);
-        seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Object> time = new LinkedHashMap<>();
-        time.put("train_seconds", seconds);
-        Runs.writeJson(run.resolve(TIME), time);
-        metrics = Runs.evaluate(run, data, preset.evalLength, false);
-      }
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("env", cell.env);
-      row.put("supervision", cell.supervision);
-      row.put("dynamics", cell.dynamics);
-      row.put("filter_mse", metrics.get("filter_mse"));
-      row.put("filter_mse_aligned", metrics.get("filter_mse_aligned"));
-      row.put("smoother_mse", metrics.get("smoother_mse"));
-      row.put("state_nll", metrics.get("state_nll"));
-      row.put("coverage_2sigma", metrics.get("coverage_2sigma"));
-      double paper = paperMse(cell.env, cell.supervision, cell.dynamics);
-      row.put("paper_mse", Double.isNaN(paper) ? null : paper);
-      row.put("train_seconds", Double.isNaN(seconds) ? null : seconds);
-      row.put("steps", (long) preset.steps);
-      rows.add(row);
-      log.printf(Locale.ROOT, "%s: filter MSE %.5g (paper %.3g)%n", cell.id(), num(row.get("filter_mse")), paper);
-      log.flush();
-      Runs.writeJson(out.resolve("table.json"), rows);
-      writeReport(preset, rows, out.resolve("report.md"));
+      ensureData(preset, cell.env, out.resolve("data").resolve(cell.env), threads, log);
     }
-    return rows;
+    int concurrent = Math.min(threads, preset.cells.size());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (int i = 0; i < preset.cells.size(); i++) {
+      rows.add(null);
+    }
+    if (concurrent <= 1) {
+      for (int i = 0; i < preset.cells.size(); i++) {
+        rows.set(i, runCell(preset, preset.cells.get(i), out, log));
+        writeTable(preset, rows, out);
+      }
+      return rows;
+    }
+    int saved = org.vssf.linalg.Parallel.defaultParallelism();
+    org.vssf.linalg.Parallel.setDefaultParallelism(1);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(concurrent);
+    try {
+      List<java.util.concurrent.Future<Map<String, Object>>> futures = new ArrayList<>();
+      for (Cell cell : preset.cells) {
+        futures.add(pool.submit(() -> runCell(preset, cell, out, new PrefixedLog(log, cell.id()))));
+      }
+      IOException failure = null;
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          rows.set(i, futures.get(i).get());
+          writeTable(preset, rows, out);
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable c = e.getCause();
+          if (c instanceof RuntimeException) {
+            throw (RuntimeException) c;
+          }
+          if (c instanceof Error) {
+            throw (Error) c;
+          }
+          failure = failure != null ? failure : c instanceof IOException ? (IOException) c : new IOException(c);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted");
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return rows;
+    } finally {
+      pool.shutdownNow();
+      org.vssf.linalg.Parallel.setDefaultParallelism(saved);
+    }
+  }
+
+  /** Writes the finished rows (in grid order) to table.json and report.md. */
+  private static synchronized void writeTable(Preset preset, List<Map<String, Object>> rows, Path out)
+      throws IOException {
+    List<Map<String, Object>> done = new ArrayList<>();
+    for (Map<String, Object> r : rows) {
+      if (r != null) {
+        done.add(r);
+      }
+    }
+    Runs.writeJson(out.resolve("table.json"), done);
+    writeReport(preset, done, out.resolve("report.md"));
+  }
+
+  /** A log whose lines start with the cell's name (concurrent cells share one output). */
+  private static final class PrefixedLog extends PrintWriter {
+    private final PrintWriter target;
+    private final String prefix;
+    private final StringBuilder line = new StringBuilder();
+
+    PrefixedLog(PrintWriter target, String prefix) {
+      super(new java.io.StringWriter());
+      this.target = target;
+      this.prefix = prefix;
+    }
+
+    @Override
+    public void write(String s, int off, int len) {
+      for (int i = off; i < off + len; i++) {
+        char c = s.charAt(i);
+        if (c == '\n') {
+          synchronized (target) {
+            String text = line.toString();
+            target.println(text.startsWith(prefix + ": ") ? text : prefix + ": " + text);
+            target.flush();
+          }
+          line.setLength(0);
+        } else if (c != '\r') {
+          line.append(c);
+        }
+      }
+    }
+
+    @Override
+    public void write(int c) {
+      write(String.valueOf((char) c), 0, 1);
+    }
+
+    @Override
+    public void write(char[] buf, int off, int len) {
+      write(new String(buf, off, len), 0, len);
+    }
+
+    @Override
+    public void println() {
+      write("\n", 0, 1);
+    }
+
+    @Override
+    public void flush() {
+      // lines are written whole
+    }
+  }
+
+  private static Map<String, Object> runCell(Preset preset, Cell cell, Path out, PrintWriter log)
+      throws IOException {
+    Path data = out.resolve("data").resolve(cell.env);
+    Path run = out.resolve("runs").resolve(cell.id());
+    Map<?, ?> metrics;
+    double seconds;
+    if (Files.isRegularFile(run.resolve(Runs.METRICS))) {
+      log.printf("%s: already evaluated, kept%n", cell.id());
+      metrics = asMap(Runs.readJson(run.resolve(Runs.METRICS)));
+      Object t = Files.isRegularFile(run.resolve(TIME)) ? asMap(Runs.readJson(run.resolve(TIME))).get("train_seconds")
+          : null;
+      seconds = t instanceof Number ? ((Number) t).doubleValue() : Double.NaN;
+    } else {
+      log.printf("%s: training%n", cell.id());
+      log.flush();
+      long t0 = System.nanoTime();
+      boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
+      ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
+          cell.dynamics);
+      Runs.Settings settings = new Runs.Settings();
+      settings.data = data;
+      settings.batch = preset.batch;
+      settings.trainer.steps = preset.steps;
+      settings.trainer.pretrainSteps = preset.pretrain;
+      settings.trainer.samples = preset.samples;
+      settings.trainer.learningRate = preset.learningRate;
+      settings.trainer.seed = preset.seed;
+      settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
+      settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
+      Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));
+      seconds = (System.nanoTime() - t0) / 1e9;
+      Map<String, Object> time = new LinkedHashMap<>();
+      time.put("train_seconds", seconds);
+      Runs.writeJson(run.resolve(TIME), time);
+      metrics = Runs.evaluate(run, data, preset.evalLength, false);
+    }
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("env", cell.env);
+    row.put("supervision", cell.supervision);
+    row.put("dynamics", cell.dynamics);
+    row.put("filter_mse", metrics.get("filter_mse"));
+    row.put("filter_mse_aligned", metrics.get("filter_mse_aligned"));
+    row.put("smoother_mse", metrics.get("smoother_mse"));
+    row.put("state_nll", metrics.get("state_nll"));
+    row.put("coverage_2sigma", metrics.get("coverage_2sigma"));
+    double paper = paperMse(cell.env, cell.supervision, cell.dynamics);
+    row.put("paper_mse", Double.isNaN(paper) ? null : paper);
+    row.put("train_seconds", Double.isNaN(seconds) ? null : seconds);
+    row.put("steps", (long) preset.steps);
+    log.printf(Locale.ROOT, "%s: filter MSE %.5g (paper %.3g)%n", cell.id(), num(row.get("filter_mse")), paper);
+    log.flush();
+    return row;
   }
 
   private static final String TIME = "time.json";

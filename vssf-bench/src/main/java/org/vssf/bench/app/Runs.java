@@ -42,6 +42,12 @@ public final class Runs {
    */
   public static void train(Path run, ModelConfig model, Settings settings, boolean resume, int steps,
       PrintWriter log) throws IOException {
+    train(run, model, settings, resume, steps, log, System.console() != null);
+  }
+
+  /** As above; {@code interactive} draws one updating progress line instead of a line per 10 %. */
+  public static void train(Path run, ModelConfig model, Settings settings, boolean resume, int steps,
+      PrintWriter log, boolean interactive) throws IOException {
     if (resume) {
       if (!Files.isRegularFile(run.resolve(MODEL)) || !Files.isRegularFile(run.resolve(CONFIG))) {
         throw new IOException("--resume: " + run + " holds no run (missing " + MODEL + " or " + CONFIG + ")");
@@ -63,7 +69,7 @@ public final class Runs {
     checkCompatible(model, data.info());
     LvssfModel net = new LvssfModel(model, settings.trainer.seed);
     net.train(true);
-    Progress progress = new Progress(log, settings.trainer.steps);
+    Progress progress = new Progress(log, interactive);
     new Trainer(net.dynamics, net.trainingSensors(), settings.trainer, run).onProgress(progress::step)
         .train(data);
     progress.finish();
@@ -182,16 +188,15 @@ public final class Runs {
   /** Progress with loss and ETA: one updating line on a terminal, a line per 10 % otherwise. */
   static final class Progress {
     private final PrintWriter log;
-    private final long total;
-    private final boolean terminal = System.console() != null;
+    private final boolean terminal;
     private final long start = System.nanoTime();
     private long first = -1;
     private long lastDraw;
     private double smoothed = Double.NaN;
 
-    Progress(PrintWriter log, long total) {
+    Progress(PrintWriter log, boolean terminal) {
       this.log = log;
-      this.total = total;
+      this.terminal = terminal;
     }
 
     void step(long done, long all, float loss) {
