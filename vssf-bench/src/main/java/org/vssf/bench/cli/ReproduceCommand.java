@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
     versionProvider = Vssf.Version.class,
     description = {"Generate data, train and evaluate the grid of a preset; write DIR/table.json and"
         + " DIR/report.md with the paper's MSE beside ours.",
-        "quick: pendulum 32×32, ψ fixed, supervision partial, full and none.",
+        "quick: pendulum 32×32, ψ fixed, supervision partial and full (add none with --cells"
+            + " partial,full,none).",
         "paper: pendulum, blocks and pillars at 64×64, every supervision, ψ fixed and learned (hours).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
@@ -47,7 +48,7 @@ final class ReproduceCommand implements Callable<Integer> {
   Integer samples;
 
   @Option(names = "--cells", paramLabel = "LIST",
-      description = "Only these supervisions, e.g. partial,full (default: the preset's).")
+      description = "These supervisions, e.g. partial,full,none (default: the preset's).")
   String cells;
 
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
@@ -102,7 +103,20 @@ final class ReproduceCommand implements Callable<Integer> {
         require(k.equals("none") || k.equals("partial") || k.equals("full"),
             "--cells lists none, partial or full, got '" + k + "'");
       }
-      p.cells.removeIf(c -> !keep.contains(c.supervision));
+      java.util.Set<String> envs = new java.util.LinkedHashSet<>();
+      java.util.Set<String> dyns = new java.util.LinkedHashSet<>();
+      for (Reproduction.Cell c : p.cells) {
+        envs.add(c.env);
+        dyns.add(c.dynamics);
+      }
+      p.cells.clear();
+      for (String e : envs) {
+        for (String dyn : dyns) {
+          for (String sup : keep) {
+            p.cells.add(new Reproduction.Cell(e, sup, dyn));
+          }
+        }
+      }
     }
     PrintWriter log = spec.commandLine().getOut();
     long t0 = System.nanoTime();
