@@ -31,6 +31,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     synopsisSubcommandLabel = "COMMAND",
     description = "VSSF-J: learn Variational State-Space Filters from pixels.",
     subcommands = {GenerateCommand.class, TrainCommand.class, EvaluateCommand.class, ReproduceCommand.class,
+        BenchmarkCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Run 'vssf COMMAND --help' for the options of a command."})
 public final class Vssf implements Callable<Integer> {

@@ -92,6 +92,18 @@ class TrainingCliTest {
   }
 
   @Test
+  void trainStepBenchmarkPrintsJson() throws Exception {
+    String out = run(0, "benchmark", "train-step", "--size", "16", "--nf", "2", "--batch", "2", "--samples", "2",
+        "--warmup", "1", "--steps", "3", "--threads", "1", "--json")[0];
+    Map<?, ?> r = (Map<?, ?>) Json.parse(out.strip());
+    assertTrue(((Number) r.get("median_ms")).doubleValue() > 0, out);
+    assertEquals(16L, ((Number) r.get("size")).longValue());
+    assertEquals(3L, ((Number) r.get("steps_timed")).longValue());
+    failsWith(2, "--size must be a power of two", "benchmark", "train-step", "--size", "48");
+    failsWith(2, "missing what to benchmark", "benchmark");
+  }
+
+  @Test
   void userErrorsAreOneLine() {
     failsWith(2, "--data is required", "train", "--out", tmp.resolve("x").toString());
     failsWith(1, "not a data set directory", "train", "--data", tmp.resolve("missing").toString(), "--out", tmp.resolve("x").toString());
