@@ -55,6 +55,8 @@ public final class Reproduction {
     public int samples = 64;
     public float learningRate = 1e-3f;
     public long seed = 1;
+    /** Spectral bound on A for ψ-learned cells (0 = off; beyond the paper). */
+    public float spectralBound;
   }
 
   /**
@@ -251,6 +253,9 @@ public final class Reproduction {
       boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
       ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
           cell.dynamics);
+      if (cell.dynamics.equals("learned")) {
+        model.spectralBound = preset.spectralBound;
+      }
       Runs.Settings settings = new Runs.Settings();
       settings.data = data;
       settings.batch = preset.batch;

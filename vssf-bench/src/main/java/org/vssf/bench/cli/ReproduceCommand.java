@@ -51,6 +51,18 @@ final class ReproduceCommand implements Callable<Integer> {
       description = "These supervisions, e.g. partial,full,none (default: the preset's).")
   String cells;
 
+  @Option(names = "--env", paramLabel = "LIST",
+      description = "These environments, e.g. pendulum,blocks (default: the preset's).")
+  String envs;
+
+  @Option(names = "--psi", paramLabel = "LIST",
+      description = "ψ fixed and/or learned, e.g. fixed,learned (default: the preset's).")
+  String psi;
+
+  @Option(names = "--spectral-bound", paramLabel = "R",
+      description = "For ψ learned: keep ‖A‖₂ ≤ R (beyond the paper; default: off).")
+  Float spectralBound;
+
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
   Long seed;
 
@@ -97,24 +109,29 @@ final class ReproduceCommand implements Callable<Integer> {
     if (seed != null) {
       p.seed = seed;
     }
-    if (cells != null) {
-      java.util.List<String> keep = java.util.Arrays.asList(cells.split(","));
-      for (String k : keep) {
-        require(k.equals("none") || k.equals("partial") || k.equals("full"),
-            "--cells lists none, partial or full, got '" + k + "'");
-      }
-      java.util.Set<String> envs = new java.util.LinkedHashSet<>();
-      java.util.Set<String> dyns = new java.util.LinkedHashSet<>();
-      for (Reproduction.Cell c : p.cells) {
-        envs.add(c.env);
-        dyns.add(c.dynamics);
-      }
-      p.cells.clear();
-      for (String e : envs) {
-        for (String dyn : dyns) {
-          for (String sup : keep) {
-            p.cells.add(new Reproduction.Cell(e, sup, dyn));
-          }
+    if (spectralBound != null) {
+      require(spectralBound > 0 && Float.isFinite(spectralBound), "--spectral-bound must be positive, got "
+          + spectralBound);
+      p.spectralBound = spectralBound;
+    }
+    java.util.Set<String> envSet = new java.util.LinkedHashSet<>();
+    java.util.Set<String> dynSet = new java.util.LinkedHashSet<>();
+    java.util.Set<String> supSet = new java.util.LinkedHashSet<>();
+    for (Reproduction.Cell c : p.cells) {
+      envSet.add(c.env);
+      dynSet.add(c.dynamics);
+      supSet.add(c.supervision);
+    }
+    java.util.List<String> envList = list(envs, envSet, "--env lists pendulum, blocks or pillars",
+        "pendulum", "blocks", "pillars");
+    java.util.List<String> dynList = list(psi, dynSet, "--psi lists fixed or learned", "fixed", "learned");
+    java.util.List<String> supList = list(cells, supSet, "--cells lists none, partial or full", "none", "partial",
+        "full");
+    p.cells.clear();
+    for (String e : envList) {
+      for (String dyn : dynList) {
+        for (String sup : supList) {
+          p.cells.add(new Reproduction.Cell(e, sup, dyn));
         }
       }
     }
@@ -126,6 +143,20 @@ final class ReproduceCommand implements Callable<Integer> {
     log.print(java.nio.file.Files.readString(out.resolve("report.md")));
     log.flush();
     return 0;
+  }
+
+  /** The comma-separated {@code given} (each one of {@code allowed}), or the preset's values. */
+  private java.util.List<String> list(String given, java.util.Set<String> preset, String message,
+      String... allowed) {
+    if (given == null) {
+      return new java.util.ArrayList<>(preset);
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (String k : given.split(",")) {
+      require(java.util.Arrays.asList(allowed).contains(k), message + ", got '" + k + "'");
+      out.add(k);
+    }
+    return out;
   }
 
   private void require(boolean ok, String message) {
