@@ -155,8 +155,9 @@ public final class Figures {
     if (m.step.isEmpty()) {
       throw new IllegalArgumentException(run.resolve(Trainer.METRICS) + " has no rows yet; train the run first");
     }
-    double pretrain = pretrainSteps(run);
     double[] x = toArray(m.step);
+    double pretrain = pretrainSteps(run);
+    boolean marked = pretrain > x[0] && pretrain < x[x.length - 1];
     String[] titles = {"loss = −ELBO", "KL(q ‖ p)", "−reconstruction log-likelihood", "gradient norm"};
     List<List<Double>> ys = List.of(m.loss, m.kl, m.recon, m.gradNorm);
     List<BufferedImage> panels = new ArrayList<>();
@@ -179,7 +180,7 @@ public final class Figures {
       }
       c.getStyler().setLegendVisible(false);
       robustRange(c, x, y, pretrain);
-      if (pretrain > x[0] && pretrain < x[x.length - 1]) {
+      if (marked) {
         AnnotationLine a = new AnnotationLine(pretrain, true, false);
         c.addAnnotation(a);
         c.getStyler().setAnnotationLineColor(Color.GRAY).setAnnotationLineStroke(new BasicStroke(1.2f,
@@ -188,7 +189,7 @@ public final class Figures {
       panels.add(Plots.render(c));
     }
     String title = String.format(Locale.ROOT, "Training of %s (%d logged steps%s)", name(run), x.length,
-        pretrain > 0 ? "; dashed: end of decoder pre-training at step " + (long) pretrain : "");
+        marked ? "; dashed: end of decoder pre-training at step " + (long) pretrain : "");
     return Plots.writePng(dir(run).resolve(TRAINING), Plots.grid(panels, 2, title));
   }
 
