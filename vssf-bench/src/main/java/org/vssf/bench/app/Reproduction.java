@@ -19,8 +19,9 @@ import org.vssf.nn.io.AtomicFiles;
 /**
  * The paper's Table 1 as a grid of runs (environment × supervision × ψ fixed/learned): generates
  * each environment's data once, trains and evaluates every cell, draws its figures, and writes
- * {@code table.json} and {@code report.md} with the paper's MSE beside ours and links to the figures. Every piece is resumable: finished cells
- * (with {@code metrics.json}) are kept, interrupted ones continue from their checkpoint.
+ * {@code table.json} and {@code report.md} with the paper's MSE beside ours and links to the
+ * figures. Every piece is resumable: finished cells (with {@code metrics.json}) are kept,
+ * interrupted ones continue from their checkpoint.
  */
 public final class Reproduction {
   private Reproduction() {}

@@ -291,10 +291,10 @@ public final class Figures {
 
   private static final int LEFT = 150;
   private static final int GAP = 6;
-  private static final int HEADER = 64;
+  private static final int HEADER = 74;
   private static final int ROW_GAP = 18;
 
-  /** Width and height of the reconstruction strip for this layout. */
+  /** Width (at least: a long title widens it) and height of the reconstruction strip. */
   static int[] stripSize(int size, int sequences, int frames) {
     int tile = size * scale(size);
     int w = LEFT + frames * (tile + GAP) + GAP;
@@ -324,14 +324,19 @@ public final class Figures {
     int scale = scale(size);
     int tile = size * scale;
     int[] wh = stripSize(size, rows.length, f);
-    BufferedImage out = new BufferedImage(wh[0], wh[1], BufferedImage.TYPE_INT_RGB);
+    String title = "Reconstructions from the filtered mean — " + name(ctx.run);
+    String subtitle = "truth: the frame at t; reconstruction: decoder(μ_t|t), with μ_t|t filtered from the images"
+        + " up to t";
+    int width = Math.max(wh[0], 2 * GAP + Math.max(Plots.textWidth(title, Plots.TITLE),
+        Plots.textWidth(subtitle, Plots.TICKS)));
+    BufferedImage out = new BufferedImage(width, wh[1], BufferedImage.TYPE_INT_RGB);
     Graphics2D g = Plots.graphics(out);
     g.setColor(Color.BLACK);
     g.setFont(Plots.TITLE);
     FontMetrics fm = g.getFontMetrics();
-    String title = "Truth (top) and reconstruction decoder(μ_t|t) from the filtered mean (bottom), images only — "
-        + name(ctx.run);
-    g.drawString(title, GAP, 6 + fm.getAscent());
+    g.drawString(title, GAP, 4 + fm.getAscent());
+    g.setFont(Plots.TICKS);
+    g.drawString(subtitle, GAP, 4 + fm.getHeight() + g.getFontMetrics().getAscent());
     g.setFont(Plots.LABEL);
     fm = g.getFontMetrics();
     for (int j = 0; j < f; j++) {
