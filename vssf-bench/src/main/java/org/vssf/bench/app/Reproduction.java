@@ -387,10 +387,7 @@ public final class Reproduction {
             + " (Fig. 5); images only.\n");
         heading = true;
       }
-      sb.append("\n### ").append(id).append("\n\n");
-      for (String l : links) {
-        sb.append(l).append("\n\n");
-      }
+      sb.append("\n### ").append(id).append("\n\n").append(String.join("\n\n", links)).append("\n");
     }
     byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
     AtomicFiles.write(file, o -> o.write(bytes));
