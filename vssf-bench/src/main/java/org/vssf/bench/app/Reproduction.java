@@ -13,13 +13,15 @@ import java.util.Map;
 import org.vssf.bench.data.DataSetGenerator;
 import org.vssf.bench.data.DataSetInfo;
 import org.vssf.bench.env.Environment;
+import org.vssf.bench.figures.Figures;
 import org.vssf.nn.io.AtomicFiles;
 
 /**
  * The paper's Table 1 as a grid of runs (environment × supervision × ψ fixed/learned): generates
- * each environment's data once, trains and evaluates every cell, and writes {@code table.json} and
- * {@code report.md} with the paper's MSE beside ours. Every piece is resumable: finished cells
- * (with {@code metrics.json}) are kept, interrupted ones continue from their checkpoint.
+ * each environment's data once, trains and evaluates every cell, draws its figures, and writes
+ * {@code table.json} and {@code report.md} with the paper's MSE beside ours and links to the
+ * figures. Every piece is resumable: finished cells (with {@code metrics.json}) are kept,
+ * interrupted ones continue from their checkpoint.
  */
 public final class Reproduction {
   private Reproduction() {}
@@ -273,6 +275,7 @@ public final class Reproduction {
       Runs.writeJson(run.resolve(TIME), time);
       metrics = Runs.evaluate(run, data, preset.evalLength, false);
     }
+    drawFigures(cell, run, data, preset.evalLength, log);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("env", cell.env);
     row.put("supervision", cell.supervision);
@@ -292,6 +295,26 @@ public final class Reproduction {
   }
 
   private static final String TIME = "time.json";
+
+  /**
+   * Draws the cell's figures unless they are all there. A figure that fails is reported and
+   * skipped: the cell's metrics are what the table needs.
+   */
+  private static void drawFigures(Cell cell, Path run, Path data, int length, PrintWriter log) {
+    boolean all = true;
+    for (String name : Figures.NAMES) {
+      all &= Files.isRegularFile(Figures.dir(run).resolve(name));
+    }
+    if (all) {
+      return;
+    }
+    try {
+      Figures.writeAll(run, data, length);
+    } catch (IOException | RuntimeException e) {
+      log.printf("%s: figures not written: %s%n", cell.id(), e.getMessage() == null ? e : e.getMessage());
+      log.flush();
+    }
+  }
 
   private static void ensureData(Preset preset, String env, Path data, int threads, PrintWriter log)
       throws IOException {
@@ -349,6 +372,27 @@ public final class Reproduction {
           num(r.get("filter_mse_aligned")), num(r.get("smoother_mse")), num(r.get("state_nll")),
           num(r.get("coverage_2sigma")),
           r.get("train_seconds") == null ? "–" : Runs.Progress.clock(num(r.get("train_seconds")))));
+    }
+    Path out = file.toAbsolutePath().getParent();
+    boolean heading = false;
+    for (Map<String, Object> r : rows) {
+      String id = r.get("env") + "-" + r.get("supervision") + "-" + r.get("dynamics");
+      List<String> links = new ArrayList<>();
+      for (String name : Figures.NAMES) {
+        if (Files.isRegularFile(Figures.dir(out.resolve("runs").resolve(id)).resolve(name))) {
+          links.add(String.format("![%s %s](runs/%s/%s/%s)", id, name.replace(".png", ""), id, Figures.DIR, name));
+        }
+      }
+      if (links.isEmpty()) {
+        continue;
+      }
+      if (!heading) {
+        sb.append("\n## Figures\n\nTraining curves, reconstructions from the filtered mean (Fig. 3), filtered means"
+            + " coloured by the true state (Fig. 6) and the filtered mean ±2σ along evaluation trajectory 0"
+            + " (Fig. 5); images only.\n");
+        heading = true;
+      }
+      sb.append("\n### ").append(id).append("\n\n").append(String.join("\n\n", links)).append("\n");
     }
     byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
     AtomicFiles.write(file, o -> o.write(bytes));

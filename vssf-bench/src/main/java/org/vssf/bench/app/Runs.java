@@ -96,7 +96,8 @@ public final class Runs {
     return metrics;
   }
 
-  static void checkCompatible(ModelConfig model, DataSetInfo info) {
+  /** Throws {@link IllegalArgumentException} when the data do not fit the model (size, m, p). */
+  public static void checkCompatible(ModelConfig model, DataSetInfo info) {
     if (info.height() != model.size || info.stateDim() != model.m || info.controlDim() != model.p) {
       throw new IllegalArgumentException("the data (" + info.height() + "x" + info.width() + " images, m="
           + info.stateDim() + ", p=" + info.controlDim() + ") do not fit the model (" + model.size

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.vssf.bench.app.Runs;
+import org.vssf.bench.figures.Figures;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,7 +17,10 @@ import picocli.CommandLine.Spec;
     versionProvider = Vssf.Version.class,
     description = {"Filter DIR/eval with a trained run and write RUN/metrics.json: filter_mse (raw, as the"
         + " paper), filter_mse_aligned (after the best affine latent-to-state map, held out),"
-        + " smoother_mse, state_nll and coverage_2sigma."},
+        + " smoother_mse, state_nll and coverage_2sigma.",
+        "Then draw RUN/figures/: training.png (loss, KL, reconstruction), reconstructions.png (frames and"
+            + " the decoded filtered mean), latent.png (filtered means coloured by the true state) and"
+            + " trajectory.png (filtered mean ±2σ against the truth on trajectory 0)."},
     footer = {"", "Example:", "  vssf evaluate --run runs/partial --data data/pendulum"})
 final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory.")
@@ -32,6 +36,9 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--sensors", defaultValue = "image", paramLabel = "LIST",
       description = "image, or image,linear (default: ${DEFAULT-VALUE}).")
   String sensors;
+
+  @Option(names = "--no-figures", description = "Write metrics.json only, no figures.")
+  boolean noFigures;
 
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
   Integer threads;
@@ -61,6 +68,12 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     out.printf("wrote %s%n", run.resolve(Runs.METRICS));
     out.flush();
+    if (!noFigures) {
+      for (Path f : Figures.writeAll(run, dir, length)) {
+        out.printf("wrote %s%n", f);
+      }
+      out.flush();
+    }
     return 0;
   }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vssf.bench.app.Runs;
+import org.vssf.bench.figures.Figures;
 import org.vssf.nn.io.Json;
 
 /**
@@ -60,15 +61,30 @@ class TrainingCliTest {
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
     String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
     assertTrue(eval.contains("filter_mse"), eval);
+    for (String f : Figures.NAMES) { // evaluate draws the figures after the metrics
+      assertTrue(Files.isRegularFile(r.resolve("figures").resolve(f)), f);
+      assertTrue(eval.contains(r.resolve("figures").resolve(f).toString()), eval);
+    }
     Map<?, ?> m = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.METRICS)));
     for (String k : new String[] {"filter_mse", "smoother_mse", "state_nll", "coverage_2sigma",
         "filter_mse_aligned"}) {
       assertTrue(m.get(k) instanceof Number && Double.isFinite(((Number) m.get(k)).doubleValue()), k + ": " + m);
     }
     assertEquals(5L, ((Number) m.get("length")).longValue());
-    String both = run(0, "evaluate", "--run", r.toString(), "--sensors", "image,linear", "--length", "6")[0];
+    deleteTree(r.resolve("figures"));
+    String both = run(0, "evaluate", "--run", r.toString(), "--sensors", "image,linear", "--length", "6",
+        "--no-figures")[0];
+    assertFalse(Files.exists(r.resolve("figures")), "--no-figures draws nothing");
     failsWith(1, "evaluation length 200 is not in 2..6", "evaluate", "--run", r.toString());
     assertTrue(both.contains("image,linear"), both);
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   @Test
@@ -84,7 +100,15 @@ class TrainingCliTest {
     assertEquals("fixed", row.get("dynamics"));
     assertEquals(0.000211, ((Number) row.get("paper_mse")).doubleValue(), 1e-12);
     assertTrue(row.get("filter_mse") instanceof Number);
-    assertTrue(Files.readString(out.resolve("report.md")).contains("| env | supervision |"));
+    String report = Files.readString(out.resolve("report.md"));
+    assertTrue(report.contains("| env | supervision |"), report);
+    for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
+      for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
+        String link = "runs/" + cell + "/figures/" + f;
+        assertTrue(report.contains("(" + link + ")"), link + " in\n" + report);
+        assertTrue(Files.isRegularFile(out.resolve(link)), link);
+      }
+    }
     // Again: every cell is already evaluated and kept.
     String again = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
         "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full", "--threads", "1")[0];
