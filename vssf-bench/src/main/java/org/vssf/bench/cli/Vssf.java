@@ -22,8 +22,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code vssf} command line: one top-level command whose subcommands do the work ({@code
- * generate}, {@code train}, {@code evaluate}, {@code filter} and {@code reproduce}; {@code
- * benchmark} will register the same way). Exit codes: 0 success, 1 failure (bad input data, I/O), 2
+ * generate}, {@code train}, {@code evaluate}, {@code filter}, {@code reproduce} and {@code
+ * benchmark}). Exit codes: 0 success, 1 failure (bad input data, I/O), 2
  * usage error. A failure prints one line to stderr ({@code vssf generate: <problem>}); {@code
  * --verbose} adds the stack trace.
  */
