@@ -4,10 +4,10 @@ import org.vssf.linalg.NotPositiveDefiniteException;
 
 /**
  * Small dense SPD algebra in double on row-major m×m arrays, allocation-free, for the
- * non-differentiable paths (online filter, RTS smoother): Cholesky {@code S = L Lᵀ} and solves
- * with {@code L Lᵀ}.
+ * non-differentiable paths (online filter, RTS smoother, fused posterior, the application's
+ * least-squares fits): Cholesky {@code S = L Lᵀ} and solves with {@code L Lᵀ}.
  */
-final class SmallDense {
+public final class SmallDense {
   private SmallDense() {}
 
   /**
@@ -15,7 +15,7 @@ final class SmallDense {
    * positive and finite throws {@link NotPositiveDefiniteException} naming {@code name} and
    * {@code batch}.
    */
-  static void cholesky(String name, int batch, double[] s, double[] l, int m) {
+  public static void cholesky(String name, int batch, double[] s, double[] l, int m) {
     for (int j = 0; j < m; j++) {
       double d = s[j * m + j];
       for (int k = 0; k < j; k++) {
@@ -40,7 +40,7 @@ final class SmallDense {
   }
 
   /** {@code v ← (L Lᵀ)⁻¹ v}. */
-  static void solve(double[] l, double[] v, int m) {
+  public static void solve(double[] l, double[] v, int m) {
     for (int i = 0; i < m; i++) {
       double s = v[i];
       for (int k = 0; k < i; k++) {
@@ -58,7 +58,7 @@ final class SmallDense {
   }
 
   /** Column {@code col} of the row-major m×m {@code x} ← {@code (L Lᵀ)⁻¹ x[:, col]}. */
-  static void solveColumn(double[] l, double[] x, int col, int m) {
+  public static void solveColumn(double[] l, double[] x, int col, int m) {
     for (int i = 0; i < m; i++) {
       double s = x[i * m + col];
       for (int k = 0; k < i; k++) {

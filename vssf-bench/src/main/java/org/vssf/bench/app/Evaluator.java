@@ -11,6 +11,7 @@ import org.vssf.filter.Evaluation;
 import org.vssf.filter.FilterResult;
 import org.vssf.filter.InformationFilter;
 import org.vssf.filter.Sensor;
+import org.vssf.filter.SmallDense;
 import org.vssf.filter.Trainer;
 
 /**
@@ -172,38 +173,20 @@ public final class Evaluator {
   /** Solves the SPD system {@code A X = B} (A q×q, B q×d) by Cholesky, in double. */
   private static double[] solveSpd(double[] a, double[] b, int q, int d) {
     double[] l = new double[q * q];
-    for (int j = 0; j < q; j++) {
-      double s = a[j * q + j];
-      for (int k = 0; k < j; k++) {
-        s -= l[j * q + k] * l[j * q + k];
-      }
-      if (!(s > 0)) {
-        throw new ArithmeticException("alignment: the latent features are degenerate (pivot " + s + ")");
-      }
-      l[j * q + j] = Math.sqrt(s);
-      for (int i = j + 1; i < q; i++) {
-        double v = a[i * q + j];
-        for (int k = 0; k < j; k++) {
-          v -= l[i * q + k] * l[j * q + k];
-        }
-        l[i * q + j] = v / l[j * q + j];
-      }
+    try {
+      SmallDense.cholesky("alignment normal equations", 0, a, l, q);
+    } catch (org.vssf.linalg.NotPositiveDefiniteException e) {
+      throw new ArithmeticException("alignment: the latent features are degenerate (" + e.getMessage() + ")");
     }
     double[] x = b.clone();
+    double[] col = new double[q];
     for (int c = 0; c < d; c++) {
       for (int i = 0; i < q; i++) {
-        double v = x[i * d + c];
-        for (int k = 0; k < i; k++) {
-          v -= l[i * q + k] * x[k * d + c];
-        }
-        x[i * d + c] = v / l[i * q + i];
+        col[i] = x[i * d + c];
       }
-      for (int i = q - 1; i >= 0; i--) {
-        double v = x[i * d + c];
-        for (int k = i + 1; k < q; k++) {
-          v -= l[k * q + i] * x[k * d + c];
-        }
-        x[i * d + c] = v / l[i * q + i];
+      SmallDense.solve(l, col, q);
+      for (int i = 0; i < q; i++) {
+        x[i * d + c] = col[i];
       }
     }
     return x;

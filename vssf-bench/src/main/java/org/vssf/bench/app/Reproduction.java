@@ -323,7 +323,7 @@ public final class Reproduction {
       return;
     }
     if (Files.exists(data)) { // a generation that did not finish: start it again
-      deleteTree(data);
+      Runs.deleteTree(data);
     }
     Environment e = Environment.of(env);
     DataSetGenerator.Config config = new DataSetGenerator.Config(e, e.defaultDynamics(), preset.size, preset.seed,
@@ -331,16 +331,6 @@ public final class Reproduction {
     long t0 = System.nanoTime();
     DataSetGenerator.generate(config, data, log);
     log.printf(Locale.ROOT, "generated %s in %.1f s%n", data, (System.nanoTime() - t0) / 1e9);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
-      List<Path> paths = new ArrayList<>();
-      walk.forEach(paths::add);
-      for (int i = paths.size() - 1; i >= 0; i--) {
-        Files.delete(paths.get(i));
-      }
-    }
   }
 
   private static Map<?, ?> asMap(Object o) {

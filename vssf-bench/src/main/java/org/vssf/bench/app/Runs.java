@@ -105,6 +105,17 @@ public final class Runs {
     }
   }
 
+  /** Deletes {@code dir} and everything below it (children first). */
+  static void deleteTree(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      java.util.List<Path> paths = new java.util.ArrayList<>();
+      walk.forEach(paths::add);
+      for (int i = paths.size() - 1; i >= 0; i--) {
+        Files.deleteIfExists(paths.get(i));
+      }
+    }
+  }
+
   /** {@code h:mm:ss}. */
   public static String clockOf(double seconds) {
     return Progress.clock(seconds);

@@ -96,13 +96,7 @@ public final class TrainStepTimer {
       return out;
     } finally {
       Parallel.setDefaultParallelism(saved);
-      try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
-        List<Path> paths = new ArrayList<>();
-        walk.forEach(paths::add);
-        for (int i = paths.size() - 1; i >= 0; i--) {
-          Files.deleteIfExists(paths.get(i));
-        }
-      }
+      Runs.deleteTree(dir);
     }
   }
 }

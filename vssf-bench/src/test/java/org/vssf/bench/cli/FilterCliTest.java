@@ -35,19 +35,13 @@ class FilterCliTest {
   static Path run;
 
   private static String[] cli(int expectedCode, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Vssf.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    assertEquals(expectedCode, code, "exit code of " + String.join(" ", args) + "; stderr: " + err);
-    return new String[] {out.toString(), err.toString()};
+    return CliRuns.run(expectedCode, args);
   }
 
   private static void failsWith(int code, String expected, String... args) {
-    String err = cli(code, args)[1];
-    assertEquals(1, err.lines().count(), "one line on stderr: " + err);
-    assertTrue(err.contains(expected), "'" + err.strip() + "' should contain '" + expected + "'");
-    assertFalse(err.contains("\tat "), "no stack trace: " + err);
+    CliRuns.failsWith(code, expected, args);
   }
+
 
   @BeforeAll
   static void tinyRun() {

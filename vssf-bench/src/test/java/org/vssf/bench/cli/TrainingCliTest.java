@@ -25,19 +25,13 @@ class TrainingCliTest {
   Path tmp;
 
   private static String[] run(int expectedCode, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Vssf.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    assertEquals(expectedCode, code, "exit code of " + String.join(" ", args) + "; stderr: " + err);
-    return new String[] {out.toString(), err.toString()};
+    return CliRuns.run(expectedCode, args);
   }
 
   private static void failsWith(int code, String expected, String... args) {
-    String err = run(code, args)[1];
-    assertEquals(1, err.lines().count(), "one line on stderr: " + err);
-    assertTrue(err.contains(expected), "'" + err.strip() + "' should contain '" + expected + "'");
-    assertFalse(err.contains("\tat "), "no stack trace: " + err);
+    CliRuns.failsWith(code, expected, args);
   }
+
 
   private Path data() {
     Path d = tmp.resolve("data");
