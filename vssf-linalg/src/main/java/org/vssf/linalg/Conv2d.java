@@ -17,7 +17,10 @@ import java.util.Arrays;
  *
  * <p>Implementation: im2col / col2im into a per-thread column buffer and {@link Kernels#gemm}, in
  * groups of images so that layers with a small spatial output still run wide GEMMs; the batch (or,
- * for weight gradients, the weight columns) is split over {@link Parallel} workers. A transposed
+ * for weight gradients, the weight columns) is split over {@link Parallel} workers. A group's
+ * columns interleave its images (image index fastest), and its input is first packed zero-padded
+ * and split by column phase, so that every row of the column matrix is a few contiguous copies
+ * (see {@link #packInput}); col2im is the same maps run backwards. A transposed
  * convolution runs on the same kernels: its forward pass is the input gradient of {@link
  * ConvGeometry#convolution()}, its input gradient that convolution's forward pass, and its weight
  * gradient that convolution's weight gradient with the roles of input and output gradient swapped.
@@ -44,10 +47,18 @@ public final class Conv2d {
 
   private Conv2d() {}
 
-  /** Per-thread buffers: im2col matrix and a GEMM-shaped gather/scatter matrix. */
+  /** Per-thread buffers: column matrix, GEMM-shaped gather/scatter matrix and packed input. */
   private static final class Workspace {
     float[] col = new float[0];
     float[] tmp = new float[0];
+    float[] xt = new float[0];
+
+    float[] xt(int size) {
+      if (xt.length < size) {
+        xt = new float[size];
+      }
+      return xt;
+    }
 
     float[] col(int size) {
       if (col.length < size) {
@@ -328,17 +339,16 @@ public final class Conv2d {
     final int kOut = g.outChannels();
     final int pq = g.outH() * g.outW();
     final int crs = g.inChannels() * g.kernelH() * g.kernelW();
-    final int imageIn = g.inChannels() * g.inH() * g.inW();
     final int imageOut = kOut * pq;
     Workspace ws = WORKSPACE.get();
     for (int gi = groupFrom; gi < groupTo; gi++) {
       int n0 = gi * group;
       int count = Math.min(group, g.batch() - n0);
       int cols = count * pq;
+      float[] xt = ws.xt(packedSize(g, count, g.inChannels()));
+      packInput(g, x, xOff, n0, count, 0, g.inChannels(), xt);
       float[] col = ws.col(crs * cols);
-      for (int i = 0; i < count; i++) {
-        im2col(g, x, xOff + (n0 + i) * imageIn, 0, crs, col, i * pq, cols);
-      }
+      columns(g, xt, count, 0, crs, col);
       if (count == 1) {
         // One image: the GEMM writes y directly.
         int at = yOff + n0 * imageOut;
@@ -360,7 +370,7 @@ public final class Conv2d {
         Kernels.gemm(false, false, kOut, pq, crs, 1f, w, wOff, crs, col, 0, cols, beta, y, at, pq,
             gemmThreads);
       } else {
-        // Several images side by side: [K × count·PQ], then scattered to NCHW.
+        // Several images interleaved ([K × P·Q·count], image fastest), then written out as NCHW.
         float[] tmp = ws.tmp(kOut * cols);
         float beta = 0f;
         if (bias != null) {
@@ -371,20 +381,7 @@ public final class Conv2d {
         }
         Kernels.gemm(false, false, kOut, cols, crs, 1f, w, wOff, crs, col, 0, cols, beta, tmp, 0,
             cols, gemmThreads);
-        for (int i = 0; i < count; i++) {
-          int base = yOff + (n0 + i) * imageOut;
-          for (int k = 0; k < kOut; k++) {
-            int src = k * cols + i * pq;
-            int dst = base + k * pq;
-            if (accumulate) {
-              for (int j = 0; j < pq; j++) {
-                y[dst + j] += tmp[src + j];
-              }
-            } else {
-              System.arraycopy(tmp, src, y, dst, pq);
-            }
-          }
-        }
+        deinterleave(tmp, kOut, pq, count, y, yOff + n0 * imageOut, accumulate);
       }
     }
   }
@@ -448,16 +445,14 @@ public final class Conv2d {
       } else {
         b = ws.tmp(kOut * cols);
         bOff = 0;
-        for (int i = 0; i < count; i++) {
-          int src = dyOff + (n0 + i) * imageOut;
-          for (int k = 0; k < kOut; k++) {
-            System.arraycopy(dy, src + k * pq, b, k * cols + i * pq, pq);
-          }
-        }
+        interleave(dy, dyOff + n0 * imageOut, kOut, pq, count, b);
       }
       float[] col = ws.col(crs * cols);
       Kernels.gemm(true, false, crs, cols, kOut, 1f, w, wOff, crs, b, bOff, cols, 0f, col, 0, cols,
           gemmThreads);
+      float[] xt = ws.xt(packedSize(g, count, g.inChannels()));
+      Arrays.fill(xt, 0, packedSize(g, count, g.inChannels()), 0f);
+      addColumns(g, col, count, xt);
       for (int i = 0; i < count; i++) {
         int base = dxOff + (n0 + i) * imageIn;
         if (!accumulate) {
@@ -469,8 +464,8 @@ public final class Conv2d {
             }
           }
         }
-        col2im(g, col, i * pq, cols, dx, base);
       }
+      unpackInput(g, xt, count, dx, dxOff + n0 * imageIn);
     }
   }
 
@@ -504,10 +499,13 @@ public final class Conv2d {
     final int kOut = g.outChannels();
     final int pq = g.outH() * g.outW();
     final int crs = g.inChannels() * g.kernelH() * g.kernelW();
-    final int imageIn = g.inChannels() * g.inH() * g.inW();
+    final int rs = g.kernelH() * g.kernelW();
     final int imageOut = kOut * pq;
     final int width = colTo - colFrom;
     final int group = groupSize(g.batch(), pq);
+    // Only the input channels these weight columns read are packed.
+    final int cFrom = colFrom / rs;
+    final int cTo = (colTo - 1) / rs + 1;
     Workspace ws = WORKSPACE.get();
     for (int n0 = 0; n0 < g.batch(); n0 += group) {
       int count = Math.min(group, g.batch() - n0);
@@ -520,132 +518,263 @@ public final class Conv2d {
       } else {
         a = ws.tmp(kOut * cols);
         aOff = 0;
-        for (int i = 0; i < count; i++) {
-          int src = dyOff + (n0 + i) * imageOut;
-          for (int k = 0; k < kOut; k++) {
-            System.arraycopy(dy, src + k * pq, a, k * cols + i * pq, pq);
-          }
-        }
+        interleave(dy, dyOff + n0 * imageOut, kOut, pq, count, a);
       }
+      float[] xt = ws.xt(packedSize(g, count, cTo - cFrom));
+      packInput(g, x, xOff, n0, count, cFrom, cTo, xt);
       float[] col = ws.col(width * cols);
-      for (int i = 0; i < count; i++) {
-        im2col(g, x, xOff + (n0 + i) * imageIn, colFrom, colTo, col, i * pq, cols);
-      }
+      columns(g, xt, count, colFrom, colTo, col);
       float beta = n0 == 0 && !accumulate ? 0f : 1f;
       Kernels.gemm(false, true, kOut, width, cols, 1f, a, aOff, cols, col, 0, cols, beta, dw,
           dwOff + colFrom, crs, gemmThreads);
     }
   }
 
-  // ------------------------------------------------------------------------- im2col / col2im
+  // ------------------------------------------------------------ packed input and column matrix
+  //
+  // A group of `count` images is handled as one GEMM whose columns are the output pixels with the
+  // image index fastest: column (oh·Q + ow)·count + i. Its input is first packed, zero-padded,
+  // into `xt[c][hp][b][j][i]` (the "packed input"): padded row hp (input row hp − padH), column
+  // phase b < min(strideW, kernelW) and phase column j (input column j·strideW + b − padW), image
+  // i. Row (c, r, s) of the column matrix at output row oh is then the contiguous run
+  //   xt[c][oh·strideH + r][s mod strideW][s div strideW .. + Q][0 .. count)
+  // of Q·count floats: one copy per output row instead of a strided, bounds-checked gather per
+  // element, and each input element is read once per (row phase, column offset) rather than once
+  // per kernel tap. The input gradient runs the same maps backwards (runs added into a packed
+  // gradient, then unpacked), the adjoint of exactly this gather.
+
+  /** Column phases kept per padded row: {@code min(strideW, kernelW)} (the others are never read). */
+  private static int phases(ConvGeometry g) {
+    return Math.min(g.strideW(), g.kernelW());
+  }
+
+  /** Padded rows that some output reads: {@code strideH·(P − 1) + kernelH}. */
+  private static int packedRows(ConvGeometry g) {
+    return g.strideH() * (g.outH() - 1) + g.kernelH();
+  }
+
+  /** Phase columns that some output reads: {@code Q + (kernelW − 1) div strideW}. */
+  private static int phaseColumns(ConvGeometry g) {
+    return g.outW() + (g.kernelW() - 1) / g.strideW();
+  }
+
+  /** Floats of one packed padded row: {@code phases · phaseColumns · count}. */
+  private static int packedRowLength(ConvGeometry g, int count) {
+    return phases(g) * phaseColumns(g) * count;
+  }
+
+  /** Size of the packed input of {@code channels} channels of a {@code count}-image group. */
+  static int packedSize(ConvGeometry g, int count, int channels) {
+    long size = (long) channels * packedRows(g) * packedRowLength(g, count);
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("Conv2d: the padded input of " + count + " image(s) of "
+          + g + " has " + size + " elements, more than an int array holds");
+    }
+    return (int) size;
+  }
 
   /**
-   * Rows {@code [rowFrom, rowTo)} of one image's column matrix: {@code col[row − rowFrom][oh·Q +
-   * ow] = x[c, oh·strideH − padH + r, ow·strideW − padW + s]} (0 outside) with {@code row = (c·R +
-   * r)·S + s}, stored at {@code colOff + (row − rowFrom)·ld}.
+   * Packs channels {@code [cFrom, cTo)} of images {@code n0 .. n0 + count − 1} of {@code x} into
+   * {@code xt} (channel c at {@code (c − cFrom)·packedRows·rowLength}), zero where the padded
+   * input is padding.
    */
-  static void im2col(ConvGeometry g, float[] x, int xBase, int rowFrom, int rowTo, float[] col,
-      int colOff, int ld) {
+  static void packInput(ConvGeometry g, float[] x, int xOff, int n0, int count, int cFrom,
+      int cTo, float[] xt) {
     final int h = g.inH();
     final int wIn = g.inW();
-    final int kh = g.kernelH();
-    final int kw = g.kernelW();
-    final int sh = g.strideH();
     final int sw = g.strideW();
     final int ph = g.padH();
     final int pw = g.padW();
-    final int outH = g.outH();
-    final int outW = g.outW();
-    for (int row = rowFrom; row < rowTo; row++) {
-      int s = row % kw;
-      int r = (row / kw) % kh;
-      int c = row / (kw * kh);
-      int dst = colOff + (row - rowFrom) * ld;
-      int iw0 = s - pw;
-      int owLo = validFrom(iw0, sw, outW);
-      int owHi = Math.max(owLo, validTo(iw0, sw, wIn, outW));
-      int plane = xBase + c * h * wIn;
-      for (int oh = 0; oh < outH; oh++, dst += outW) {
-        int ih = oh * sh - ph + r;
-        if (ih < 0 || ih >= h) {
-          Arrays.fill(col, dst, dst + outW, 0f);
-          continue;
-        }
-        if (owLo > 0) {
-          Arrays.fill(col, dst, dst + owLo, 0f);
-        }
-        int src = plane + ih * wIn + iw0;
-        if (sw == 1) {
-          if (owHi > owLo) { // arraycopy rejects a negative index even for length 0
-            System.arraycopy(x, src + owLo, col, dst + owLo, owHi - owLo);
+    final int phases = phases(g);
+    final int hn = packedRows(g);
+    final int wq = phaseColumns(g);
+    final int rowLen = packedRowLength(g, count);
+    final int imageIn = g.inChannels() * h * wIn;
+    Arrays.fill(xt, 0, (cTo - cFrom) * hn * rowLen, 0f);
+    final int ihTo = Math.min(h, hn - ph); // rows below are never read
+    for (int c = cFrom; c < cTo; c++) {
+      for (int ih = 0; ih < ihTo; ih++) {
+        int dstRow = ((c - cFrom) * hn + ih + ph) * rowLen;
+        int srcRow = xOff + n0 * imageIn + (c * h + ih) * wIn;
+        for (int b = 0; b < phases; b++) {
+          // Phase column j holds input column iw = j·sw + b − pw; keep those inside [0, wIn).
+          int jFrom = firstPhaseColumn(b - pw, sw);
+          int jTo = Math.min(wq, firstPhaseColumn(b - pw - wIn, sw));
+          int src = srcRow + b - pw;
+          int dst = dstRow + b * wq * count;
+          if (count == 1) {
+            if (sw == 1) {
+              if (jTo > jFrom) {
+                System.arraycopy(x, src + jFrom, xt, dst + jFrom, jTo - jFrom);
+              }
+            } else if (sw == 2) {
+              for (int j = jFrom; j < jTo; j++) {
+                xt[dst + j] = x[src + 2 * j];
+              }
+            } else {
+              for (int j = jFrom; j < jTo; j++) {
+                xt[dst + j] = x[src + j * sw];
+              }
+            }
+          } else {
+            for (int i = 0; i < count; i++) {
+              int s = src + i * imageIn;
+              for (int j = jFrom, d = dst + jFrom * count + i; j < jTo; j++, d += count) {
+                xt[d] = x[s + j * sw];
+              }
+            }
           }
-        } else if (sw == 2) {
-          for (int ow = owLo; ow < owHi; ow++) {
-            col[dst + ow] = x[src + 2 * ow];
-          }
-        } else {
-          for (int ow = owLo; ow < owHi; ow++) {
-            col[dst + ow] = x[src + ow * sw];
-          }
-        }
-        if (owHi < outW) {
-          Arrays.fill(col, dst + owHi, dst + outW, 0f);
         }
       }
     }
   }
 
   /**
-   * Adjoint of {@link #im2col} over all rows: {@code dx[c, oh·strideH − padH + r, ow·strideW − padW
-   * + s] += col[(c·R + r)·S + s][oh·Q + ow]} for the positions inside the image.
+   * Adjoint of {@link #packInput} over all channels, added into {@code dx}: {@code dx[n0 + i, c,
+   * ih, iw] += xt[c][ih + padH][b][j][i]} for every input position (padding entries are dropped).
    */
-  static void col2im(ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxBase) {
+  static void unpackInput(ConvGeometry g, float[] xt, int count, float[] dx, int dxBase) {
     final int h = g.inH();
     final int wIn = g.inW();
-    final int kh = g.kernelH();
-    final int kw = g.kernelW();
-    final int sh = g.strideH();
     final int sw = g.strideW();
     final int ph = g.padH();
     final int pw = g.padW();
+    final int phases = phases(g);
+    final int hn = packedRows(g);
+    final int wq = phaseColumns(g);
+    final int rowLen = packedRowLength(g, count);
+    final int imageIn = g.inChannels() * h * wIn;
+    final int ihTo = Math.min(h, hn - ph);
+    for (int c = 0; c < g.inChannels(); c++) {
+      for (int ih = 0; ih < ihTo; ih++) {
+        int srcRow = (c * hn + ih + ph) * rowLen;
+        int dstRow = dxBase + (c * h + ih) * wIn;
+        for (int b = 0; b < phases; b++) {
+          int jFrom = firstPhaseColumn(b - pw, sw);
+          int jTo = Math.min(wq, firstPhaseColumn(b - pw - wIn, sw));
+          int dst = dstRow + b - pw;
+          int src = srcRow + b * wq * count;
+          if (count == 1) {
+            if (sw == 1) {
+              for (int j = jFrom; j < jTo; j++) {
+                dx[dst + j] += xt[src + j];
+              }
+            } else {
+              for (int j = jFrom; j < jTo; j++) {
+                dx[dst + j * sw] += xt[src + j];
+              }
+            }
+          } else {
+            for (int i = 0; i < count; i++) {
+              int d = dst + i * imageIn;
+              for (int j = jFrom, s = src + jFrom * count + i; j < jTo; j++, s += count) {
+                dx[d + j * sw] += xt[s];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Smallest {@code j ≥ 0} with {@code j·stride + offset ≥ 0}. */
+  private static int firstPhaseColumn(int offset, int stride) {
+    return offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  }
+
+  /**
+   * Rows {@code [rowFrom, rowTo)} of the group's column matrix into {@code col} (leading dimension
+   * {@code P·Q·count}): {@code col[row − rowFrom][(oh·Q + ow)·count + i] = x[n0 + i, c, oh·strideH
+   * − padH + r, ow·strideW − padW + s]} (0 outside) with {@code row = (c·R + r)·S + s}, read from
+   * the packed input {@code xt} of channels {@code rowFrom/(R·S)} onwards.
+   */
+  static void columns(ConvGeometry g, float[] xt, int count, int rowFrom, int rowTo,
+      float[] col) {
+    final int kh = g.kernelH();
+    final int kw = g.kernelW();
+    final int sw = g.strideW();
     final int outH = g.outH();
-    final int outW = g.outW();
+    final int hn = packedRows(g);
+    final int wq = phaseColumns(g);
+    final int rowLen = packedRowLength(g, count);
+    final int run = g.outW() * count;
+    final int ld = outH * run;
+    final int step = g.strideH() * rowLen;
+    final int cBase = rowFrom / (kh * kw);
+    for (int row = rowFrom; row < rowTo; row++) {
+      int s = row % kw;
+      int r = (row / kw) % kh;
+      int c = row / (kw * kh) - cBase;
+      int src = (c * hn + r) * rowLen + ((s % sw) * wq + s / sw) * count;
+      int dst = (row - rowFrom) * ld;
+      for (int oh = 0; oh < outH; oh++, src += step, dst += run) {
+        System.arraycopy(xt, src, col, dst, run);
+      }
+    }
+  }
+
+  /**
+   * Adjoint of {@link #columns} over all rows: adds every run of the column matrix {@code col}
+   * ({@code crs × P·Q·count}) into the packed gradient {@code xt} (which the caller zeroes).
+   */
+  static void addColumns(ConvGeometry g, float[] col, int count, float[] xt) {
+    final int kh = g.kernelH();
+    final int kw = g.kernelW();
+    final int sw = g.strideW();
+    final int outH = g.outH();
+    final int hn = packedRows(g);
+    final int wq = phaseColumns(g);
+    final int rowLen = packedRowLength(g, count);
+    final int run = g.outW() * count;
+    final int step = g.strideH() * rowLen;
     final int rows = g.inChannels() * kh * kw;
+    KernelSupport impl = Kernels.support();
     for (int row = 0; row < rows; row++) {
       int s = row % kw;
       int r = (row / kw) % kh;
       int c = row / (kw * kh);
-      int src = colOff + row * ld;
-      int iw0 = s - pw;
-      int owLo = validFrom(iw0, sw, outW);
-      int owHi = Math.max(owLo, validTo(iw0, sw, wIn, outW));
-      int ohLo = validFrom(r - ph, sh, outH);
-      int ohHi = Math.max(ohLo, validTo(r - ph, sh, h, outH));
-      int plane = dxBase + c * h * wIn;
-      for (int oh = ohLo; oh < ohHi; oh++) {
-        int dst = plane + (oh * sh - ph + r) * wIn + iw0;
-        int at = src + oh * outW;
-        if (sw == 1) {
-          for (int ow = owLo; ow < owHi; ow++) {
-            dx[dst + ow] += col[at + ow];
-          }
-        } else {
-          for (int ow = owLo; ow < owHi; ow++) {
-            dx[dst + ow * sw] += col[at + ow];
-          }
+      int dst = (c * hn + r) * rowLen + ((s % sw) * wq + s / sw) * count;
+      int src = row * outH * run;
+      for (int oh = 0; oh < outH; oh++, dst += step, src += run) {
+        impl.axpy(run, 1f, col, src, xt, dst);
+      }
+    }
+  }
+
+  /**
+   * {@code dst[k][pix·count + i] = src[srcBase + (i·K + k)·PQ + pix]}: {@code count} images of
+   * NCHW data ({@code K} channels of {@code PQ} pixels) interleaved image-fastest.
+   */
+  private static void interleave(float[] src, int srcBase, int channels, int pq, int count,
+      float[] dst) {
+    final int cols = pq * count;
+    for (int i = 0; i < count; i++) {
+      for (int k = 0; k < channels; k++) {
+        int s = srcBase + (i * channels + k) * pq;
+        for (int pix = 0, d = k * cols + i; pix < pq; pix++, d += count) {
+          dst[d] = src[s + pix];
         }
       }
     }
   }
 
-  /** First output index {@code o ≥ 0} with {@code o·stride + offset ≥ 0} (capped at {@code out}). */
-  private static int validFrom(int offset, int stride, int out) {
-    return offset >= 0 ? 0 : Math.min(out, (-offset + stride - 1) / stride);
-  }
-
-  /** One past the last output index with {@code o·stride + offset < size} (capped at {@code out}). */
-  private static int validTo(int offset, int stride, int size, int out) {
-    int last = size - 1 - offset;
-    return last < 0 ? 0 : Math.min(out, last / stride + 1);
+  /** Inverse of {@link #interleave}: writes (or with {@code accumulate} adds) the images back. */
+  private static void deinterleave(float[] src, int channels, int pq, int count, float[] dst,
+      int dstBase, boolean accumulate) {
+    final int cols = pq * count;
+    for (int i = 0; i < count; i++) {
+      for (int k = 0; k < channels; k++) {
+        int d = dstBase + (i * channels + k) * pq;
+        if (accumulate) {
+          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+            dst[d + pix] += src[s];
+          }
+        } else {
+          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+            dst[d + pix] = src[s];
+          }
+        }
+      }
+    }
   }
 }
