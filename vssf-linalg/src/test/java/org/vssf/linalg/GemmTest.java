@@ -154,6 +154,39 @@ class GemmTest extends SeededTest {
     }
   }
 
+  /**
+   * An untransposed A is read in place (full six-row panels) while a transposed one is packed; both
+   * must give the same bits. Sizes cover partial row panels, several MC and KC blocks, partial and
+   * skinny column panels, and leading dimensions larger than k.
+   */
+  @Test
+  void inPlaceAMatchesPackedABitwise() {
+    int[][] shapes = {{6, 32, 5}, {7, 33, 17}, {71, 40, 300}, {150, 97, 513}, {13, 5, 70},
+      {300, 16, 129}, {1, 64, 9}, {48, 16, 2000}};
+    for (KernelSupport impl : KernelImplementations.all()) {
+      for (int[] sh : shapes) {
+        int m = sh[0];
+        int n = sh[1];
+        int k = sh[2];
+        int lda = k + rng.nextInt(3);
+        float[] a = randomFloats(m * lda);
+        float[] at = new float[k * m];
+        for (int i = 0; i < m; i++) {
+          for (int p = 0; p < k; p++) {
+            at[p * m + i] = a[i * lda + p];
+          }
+        }
+        float[] b = randomFloats(k * n);
+        float[] c0 = randomFloats(m * n);
+        float[] direct = c0.clone();
+        float[] packed = c0.clone();
+        Kernels.gemm(impl, false, false, m, n, k, 0.75f, a, 0, lda, b, 0, n, 1f, direct, 0, n, 1);
+        Kernels.gemm(impl, true, false, m, n, k, 0.75f, at, 0, m, b, 0, n, 1f, packed, 0, n, 1);
+        assertArrayEquals(packed, direct, impl.name() + " m=" + m + " n=" + n + " k=" + k);
+      }
+    }
+  }
+
   @Test
   void betaZeroIgnoresNanInCButNanInInputsPropagates() {
     for (KernelSupport impl : KernelImplementations.all()) {

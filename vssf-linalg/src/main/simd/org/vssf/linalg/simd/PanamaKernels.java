@@ -76,6 +76,12 @@ public final class PanamaKernels implements KernelSupport {
   /**
    * The blocked product {@code D += α·op(A)·op(B)} where D is C itself, or Cᵀ when {@code
    * cTransposed} (then D's element (i, j) lives at {@code c[cOff + j·ldc + i]}).
+   *
+   * <p>A row-major (untransposed) A is not packed: the kernel reads its six rows in place, since
+   * every element is used once per B panel either way and the copy would cost as much as the
+   * reads (it dominated products with few columns, such as convolution weight gradients). Only a
+   * last panel of fewer than six rows is packed, zero-padded. Packed or not, each element of D
+   * gets the same chain of FMAs.
    */
   private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
@@ -92,7 +98,11 @@ public final class PanamaKernels implements KernelSupport {
         packB(transB, b, bOff, ldb, pc, jc, kc, nc, bp);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, pc, mc, kc, ap);
+          // Rows [ic, ic + direct) are read in place; the rest is packed into ap from 0.
+          int direct = transA ? 0 : mc / mr * mr;
+          if (direct < mc) {
+            packA(transA, a, aOff, lda, ic + direct, pc, mc - direct, kc, ap);
+          }
           for (int jr = 0; jr < nc; jr += nr) {
             int nn = Math.min(nr, nc - jr);
             int bPanel = jr * kc;
@@ -100,14 +110,22 @@ public final class PanamaKernels implements KernelSupport {
               int mm = Math.min(mr, mc - ir);
               int row = ic + ir;
               int col = jc + jr;
+              boolean inPlace = ir < direct;
+              float[] as = inPlace ? a : ap;
+              int at = inPlace ? aOff + row * lda + pc : (ir - direct) * kc;
               if (!cTransposed && mm == mr && nn == nr) {
-                kernel(kc, alpha, ap, ir * kc, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                if (inPlace) {
+                  kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                } else {
+                  kernel(kc, alpha, ap, at, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                }
               } else {
                 // D(row + i, col + j) sits at c[at + i·di + j·dj].
-                int at = cTransposed ? cOff + col * ldc + row : cOff + row * ldc + col;
+                int dAt = cTransposed ? cOff + col * ldc + row : cOff + row * ldc + col;
                 int di = cTransposed ? 1 : ldc;
                 int dj = cTransposed ? ldc : 1;
-                viaTile(kc, alpha, ap, ir * kc, bp, bPanel, c, at, di, dj, mm, nn, ws.tile);
+                viaTile(kc, alpha, as, at, inPlace ? lda : 0, bp, bPanel, c, dAt, di, dj, mm, nn,
+                    ws.tile);
               }
             }
           }
@@ -119,9 +137,11 @@ public final class PanamaKernels implements KernelSupport {
   /**
    * Runs the full kernel on a copy of a partial or strided tile of D (element (i, j) at {@code
    * c[at + i·di + j·dj]}), then copies the valid part back: the same arithmetic as a direct store.
+   * A is a packed panel at {@code apOff} when {@code lda == 0}, else six rows in place from
+   * {@code apOff} with leading dimension {@code lda}.
    */
-  private static void viaTile(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
-      float[] c, int at, int di, int dj, int mm, int nn, float[] tile) {
+  private static void viaTile(int kc, float alpha, float[] ap, int apOff, int lda, float[] bp,
+      int bpOff, float[] c, int at, int di, int dj, int mm, int nn, float[] tile) {
     final int nr = V.NR;
     java.util.Arrays.fill(tile, 0f);
     for (int i = 0; i < mm; i++) {
@@ -134,7 +154,11 @@ public final class PanamaKernels implements KernelSupport {
         }
       }
     }
-    kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+    if (lda == 0) {
+      kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+    } else {
+      kernelRows(kc, alpha, ap, apOff, lda, bp, bpOff, tile, 0, nr);
+    }
     for (int i = 0; i < mm; i++) {
       int dst = at + i * di;
       if (dj == 1) {
@@ -239,6 +263,64 @@ public final class PanamaKernels implements KernelSupport {
       c40 = a4.fma(b0, c40);
       c41 = a4.fma(b1, c41);
       FloatVector a5 = FloatVector.broadcast(s, ap[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    store(c00, c01, va, c, cOff, l);
+    store(c10, c11, va, c, cOff + ldc, l);
+    store(c20, c21, va, c, cOff + 2 * ldc, l);
+    store(c30, c31, va, c, cOff + 3 * ldc, l);
+    store(c40, c41, va, c, cOff + 4 * ldc, l);
+    store(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+
+  /**
+   * {@link #kernel} with A read in place: its six rows start at {@code a[aOff + i·lda]}, element p
+   * of row i at {@code a[aOff + i·lda + p]}. The same FMAs in the same order as the packed form.
+   */
+  private static void kernelRows(int kc, float alpha, float[] a, int aOff, int lda, float[] bp,
+      int bpOff, float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    final int r0 = aOff;
+    final int r1 = r0 + lda;
+    final int r2 = r1 + lda;
+    final int r3 = r2 + lda;
+    final int r4 = r3 + lda;
+    final int r5 = r4 + lda;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, a[r0 + p]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, a[r1 + p]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, a[r2 + p]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, a[r3 + p]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, a[r4 + p]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, a[r5 + p]);
       c50 = a5.fma(b0, c50);
       c51 = a5.fma(b1, c51);
     }
