@@ -52,6 +52,14 @@ public final class Conv2d {
     float[] col = new float[0];
     float[] tmp = new float[0];
     float[] xt = new float[0];
+    float[] acc = new float[0];
+
+    float[] acc(int size) {
+      if (acc.length < size) {
+        acc = new float[size];
+      }
+      return acc;
+    }
 
     float[] xt(int size) {
       if (xt.length < size) {
@@ -345,8 +353,8 @@ public final class Conv2d {
       int n0 = gi * group;
       int count = Math.min(group, g.batch() - n0);
       int cols = count * pq;
-      float[] xt = ws.xt(packedSize(g, count, g.inChannels()));
-      packInput(g, x, xOff, n0, count, 0, g.inChannels(), xt);
+      float[] xt = ws.xt(packedSize(g, count));
+      packInput(g, x, xOff, n0, count, xt);
       float[] col = ws.col(crs * cols);
       columns(g, xt, count, 0, crs, col);
       if (count == 1) {
@@ -450,8 +458,8 @@ public final class Conv2d {
       float[] col = ws.col(crs * cols);
       Kernels.gemm(true, false, crs, cols, kOut, 1f, w, wOff, crs, b, bOff, cols, 0f, col, 0, cols,
           gemmThreads);
-      float[] xt = ws.xt(packedSize(g, count, g.inChannels()));
-      Arrays.fill(xt, 0, packedSize(g, count, g.inChannels()), 0f);
+      float[] xt = ws.xt(packedSize(g, count));
+      Arrays.fill(xt, 0, packedSize(g, count), 0f);
       addColumns(g, col, count, xt);
       for (int i = 0; i < count; i++) {
         int base = dxOff + (n0 + i) * imageIn;
@@ -493,40 +501,49 @@ public final class Conv2d {
     }
   }
 
-  private static void backwardWeightColumns(ConvGeometry g, int colFrom, int colTo, float[] x,
+  /**
+   * Weight-gradient rows {@code [rowFrom, rowTo)} of {@code (c, r, s)}: per image group, {@code
+   * dwᵀ[rows × K] (+)= col[rows × cols]·dyᵀ} with the group's column matrix as the GEMM's
+   * untransposed A (read in place) and its output gradient, interleaved like the columns, as Bᵀ.
+   * The groups are summed in order in a per-thread buffer, then added to dw.
+   */
+  private static void backwardWeightColumns(ConvGeometry g, int rowFrom, int rowTo, float[] x,
       int xOff, float[] dy, int dyOff, float[] dw, int dwOff, boolean accumulate,
       int gemmThreads) {
     final int kOut = g.outChannels();
     final int pq = g.outH() * g.outW();
     final int crs = g.inChannels() * g.kernelH() * g.kernelW();
-    final int rs = g.kernelH() * g.kernelW();
     final int imageOut = kOut * pq;
-    final int width = colTo - colFrom;
+    final int width = rowTo - rowFrom;
     final int group = groupSize(g.batch(), pq);
-    // Only the input channels these weight columns read are packed.
-    final int cFrom = colFrom / rs;
-    final int cTo = (colTo - 1) / rs + 1;
     Workspace ws = WORKSPACE.get();
+    float[] acc = ws.acc(width * kOut);
     for (int n0 = 0; n0 < g.batch(); n0 += group) {
       int count = Math.min(group, g.batch() - n0);
       int cols = count * pq;
-      float[] a;
-      int aOff;
+      float[] b;
+      int bOff;
       if (count == 1) {
-        a = dy;
-        aOff = dyOff + n0 * imageOut;
+        b = dy;
+        bOff = dyOff + n0 * imageOut;
       } else {
-        a = ws.tmp(kOut * cols);
-        aOff = 0;
-        interleave(dy, dyOff + n0 * imageOut, kOut, pq, count, a);
+        b = ws.tmp(kOut * cols);
+        bOff = 0;
+        interleave(dy, dyOff + n0 * imageOut, kOut, pq, count, b);
       }
-      float[] xt = ws.xt(packedSize(g, count, cTo - cFrom));
-      packInput(g, x, xOff, n0, count, cFrom, cTo, xt);
+      float[] xt = ws.xt(packedSize(g, count));
+      packInput(g, x, xOff, n0, count, xt);
       float[] col = ws.col(width * cols);
-      columns(g, xt, count, colFrom, colTo, col);
-      float beta = n0 == 0 && !accumulate ? 0f : 1f;
-      Kernels.gemm(false, true, kOut, width, cols, 1f, a, aOff, cols, col, 0, cols, beta, dw,
-          dwOff + colFrom, crs, gemmThreads);
+      columns(g, xt, count, rowFrom, rowTo, col);
+      Kernels.gemm(false, true, width, kOut, cols, 1f, col, 0, cols, b, bOff, cols,
+          n0 == 0 ? 0f : 1f, acc, 0, kOut, gemmThreads);
+    }
+    for (int k = 0; k < kOut; k++) {
+      int dst = dwOff + k * crs;
+      for (int row = rowFrom; row < rowTo; row++) {
+        float v = acc[(row - rowFrom) * kOut + k];
+        dw[dst + row] = accumulate ? dw[dst + row] + v : v;
+      }
     }
   }
 
@@ -563,9 +580,9 @@ public final class Conv2d {
     return phases(g) * phaseColumns(g) * count;
   }
 
-  /** Size of the packed input of {@code channels} channels of a {@code count}-image group. */
-  static int packedSize(ConvGeometry g, int count, int channels) {
-    long size = (long) channels * packedRows(g) * packedRowLength(g, count);
+  /** Size of the packed input of a {@code count}-image group. */
+  static int packedSize(ConvGeometry g, int count) {
+    long size = (long) g.inChannels() * packedRows(g) * packedRowLength(g, count);
     if (size > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("Conv2d: the padded input of " + count + " image(s) of "
           + g + " has " + size + " elements, more than an int array holds");
@@ -574,12 +591,10 @@ public final class Conv2d {
   }
 
   /**
-   * Packs channels {@code [cFrom, cTo)} of images {@code n0 .. n0 + count − 1} of {@code x} into
-   * {@code xt} (channel c at {@code (c − cFrom)·packedRows·rowLength}), zero where the padded
+   * Packs images {@code n0 .. n0 + count − 1} of {@code x} into {@code xt}, zero where the padded
    * input is padding.
    */
-  static void packInput(ConvGeometry g, float[] x, int xOff, int n0, int count, int cFrom,
-      int cTo, float[] xt) {
+  static void packInput(ConvGeometry g, float[] x, int xOff, int n0, int count, float[] xt) {
     final int h = g.inH();
     final int wIn = g.inW();
     final int sw = g.strideW();
@@ -590,11 +605,11 @@ public final class Conv2d {
     final int wq = phaseColumns(g);
     final int rowLen = packedRowLength(g, count);
     final int imageIn = g.inChannels() * h * wIn;
-    Arrays.fill(xt, 0, (cTo - cFrom) * hn * rowLen, 0f);
+    Arrays.fill(xt, 0, g.inChannels() * hn * rowLen, 0f);
     final int ihTo = Math.min(h, hn - ph); // rows below are never read
-    for (int c = cFrom; c < cTo; c++) {
+    for (int c = 0; c < g.inChannels(); c++) {
       for (int ih = 0; ih < ihTo; ih++) {
-        int dstRow = ((c - cFrom) * hn + ih + ph) * rowLen;
+        int dstRow = (c * hn + ih + ph) * rowLen;
         int srcRow = xOff + n0 * imageIn + (c * h + ih) * wIn;
         for (int b = 0; b < phases; b++) {
           // Phase column j holds input column iw = j·sw + b − pw; keep those inside [0, wIn).
@@ -686,7 +701,7 @@ public final class Conv2d {
    * Rows {@code [rowFrom, rowTo)} of the group's column matrix into {@code col} (leading dimension
    * {@code P·Q·count}): {@code col[row − rowFrom][(oh·Q + ow)·count + i] = x[n0 + i, c, oh·strideH
    * − padH + r, ow·strideW − padW + s]} (0 outside) with {@code row = (c·R + r)·S + s}, read from
-   * the packed input {@code xt} of channels {@code rowFrom/(R·S)} onwards.
+   * the packed input {@code xt}.
    */
   static void columns(ConvGeometry g, float[] xt, int count, int rowFrom, int rowTo,
       float[] col) {
@@ -700,11 +715,10 @@ public final class Conv2d {
     final int run = g.outW() * count;
     final int ld = outH * run;
     final int step = g.strideH() * rowLen;
-    final int cBase = rowFrom / (kh * kw);
     for (int row = rowFrom; row < rowTo; row++) {
       int s = row % kw;
       int r = (row / kw) % kh;
-      int c = row / (kw * kh) - cBase;
+      int c = row / (kw * kh);
       int src = (c * hn + r) * rowLen + ((s % sw) * wq + s / sw) * count;
       int dst = (row - rowFrom) * ld;
       for (int oh = 0; oh < outH; oh++, src += step, dst += run) {

@@ -137,18 +137,28 @@ class GemmTest extends SeededTest {
   @Test
   void skinnyPathMatchesDirectPathBitwise() {
     // One thread: n = 40 takes the direct path. Three threads split n into chunks of 13–14 columns,
-    // which take the transposed (skinny) path. k is large enough to pass the parallel threshold.
+    // which take the transposed (skinny) path when A is transposed (an untransposed A stays on the
+    // direct path, read in place). k is large enough to pass the parallel threshold.
     for (KernelSupport impl : KernelImplementations.all()) {
       int m = 30;
       int n = 40;
       int k = 14_000;
       float[] a = randomFloats(m * k);
+      float[] at = new float[k * m];
+      for (int i = 0; i < m; i++) {
+        for (int p = 0; p < k; p++) {
+          at[p * m + i] = a[i * k + p];
+        }
+      }
       float[] b = randomFloats(k * n);
       float[] one = new float[m * n];
       float[] three = new float[m * n];
+      float[] threeT = new float[m * n];
       Kernels.gemm(impl, false, false, m, n, k, 0.5f, a, 0, k, b, 0, n, 0f, one, 0, n, 1);
       Kernels.gemm(impl, false, false, m, n, k, 0.5f, a, 0, k, b, 0, n, 0f, three, 0, n, 3);
-      assertArrayEquals(one, three, impl.name() + ": skinny chunks differ from the direct path");
+      Kernels.gemm(impl, true, false, m, n, k, 0.5f, at, 0, m, b, 0, n, 0f, threeT, 0, n, 3);
+      assertArrayEquals(one, three, impl.name() + ": chunks differ from one call");
+      assertArrayEquals(one, threeT, impl.name() + ": skinny chunks differ from the direct path");
       check(impl, false, false, 300, 5, 70, 1);
       check(impl, true, true, 300, 5, 70, 1);
     }

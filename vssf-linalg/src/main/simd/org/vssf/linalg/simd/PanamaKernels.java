@@ -63,10 +63,12 @@ public final class PanamaKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    if (n <= V.NR / 2 && m > n) {
+    if (n <= V.NR / 2 && m > n && transA) {
       // Skinny C: most of every NR-wide tile would be padding. Compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead,
       // storing tiles transposed. Each element still gets the same FMA chain, so the result is
-      // bitwise the same as the direct path.
+      // bitwise the same as the direct path. Only for a transposed A, which then packs with plain
+      // copies: an untransposed A is read in place here, while the transposed path would have to
+      // transpose all of it while packing (about twice the cost of the padded FMAs it saves).
       blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
     } else {
       blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
