@@ -2,6 +2,7 @@ package org.vssf.autodiff;
 
 import org.vssf.linalg.Conv2d;
 import org.vssf.linalg.ConvGeometry;
+import org.vssf.linalg.Parallel;
 
 /**
  * Network ops: 2-D convolution and transposed convolution (NCHW, on the linalg kernels), and batch
@@ -312,7 +313,17 @@ public final class NnOps {
     ConvGeometry g = ConvGeometry.conv(x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],
         w.shape[2], w.shape[3], stride, stride, pad, pad);
     float[] y = new float[g.outputSize()];
-    Conv2d.forward(g, x.data, 0, w.data, 0, bias == null ? null : bias.data, 0, y, 0);
+    // When the weight will need a gradient, keep the input as the forward pass packed it for the
+    // column matrices: the weight gradient then reuses it instead of packing x again.
+    float[] packed = w.requiresGrad && Tape.isRecording()
+        ? new float[Conv2d.packedInputSize(g)] : null;
+    float[] b = bias == null ? null : bias.data;
+    if (packed != null) {
+      Conv2d.forward(g, x.data, 0, w.data, 0, b, 0, y, 0, packed, 0,
+          Parallel.defaultParallelism());
+    } else {
+      Conv2d.forward(g, x.data, 0, w.data, 0, b, 0, y, 0);
+    }
     int[] shape = {g.batch(), g.outChannels(), g.outH(), g.outW()};
     Tensor out = bias == null ? Tape.result("conv2d", shape, y, x, w)
         : Tape.result("conv2d", shape, y, new Tensor[] {x, w, bias});
@@ -327,7 +338,12 @@ public final class NnOps {
           Conv2d.backwardInput(g, gy, 0, w.data, 0, gradOf(0), 0, true);
         }
         if (needs(1)) {
-          Conv2d.backwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+          if (packed != null) {
+            Conv2d.backwardWeightFromPacked(g, packed, 0, gy, 0, gradOf(1), 0, true,
+                Parallel.defaultParallelism());
+          } else {
+            Conv2d.backwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+          }
         }
         if (inputs.length == 3 && needs(2)) {
           Conv2d.backwardBias(g, gy, 0, gradOf(2), 0, true);

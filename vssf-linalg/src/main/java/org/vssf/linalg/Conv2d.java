@@ -110,7 +110,56 @@ public final class Conv2d {
     }
     Checks.vector(op, "y", y, yOff, geom.outputSize());
     Checks.positive(op, "parallelism", parallelism);
-    convForward(geom, x, xOff, w, wOff, bias, biasOff, y, yOff, false, parallelism);
+    convForward(geom, x, xOff, w, wOff, bias, biasOff, y, yOff, null, 0, false, parallelism);
+  }
+
+  /**
+   * Floats that {@link #forward(ConvGeometry, float[], int, float[], int, float[], int, float[],
+   * int, float[], int, int) forward} with a {@code packed} array keeps for {@link
+   * #backwardWeightFromPacked}: the batch's input as the column matrices are built from it
+   * (zero-padded and rearranged, about the size of the padded input).
+   */
+  public static int packedInputSize(ConvGeometry geom) {
+    requireKind("Conv2d.packedInputSize", geom, false);
+    if (isDense(geom)) {
+      return geom.inputSize();
+    }
+    int group = groupSize(geom.batch(), geom.outH() * geom.outW());
+    int full = geom.batch() / group;
+    int last = geom.batch() - full * group;
+    long size = (long) full * packedSize(geom, group) + (last == 0 ? 0 : packedSize(geom, last));
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("Conv2d.packedInputSize: the packed input of " + geom
+          + " has " + size + " elements, more than an int array holds");
+    }
+    return (int) size;
+  }
+
+  /**
+   * The forward pass of {@link #forward(ConvGeometry, float[], int, float[], int, float[], int,
+   * float[], int, int)} (same result bits), which also stores the packed input in {@code
+   * packed[packedOff, packedOff + packedInputSize(geom))} for {@link #backwardWeightFromPacked},
+   * so that the weight gradient need not rebuild it from x. Any previous content of that range is
+   * overwritten.
+   */
+  public static void forward(ConvGeometry geom, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, float[] y, int yOff, float[] packed, int packedOff,
+      int parallelism) {
+    final String op = "Conv2d.forward";
+    requireKind(op, geom, false);
+    Checks.vector(op, "x", x, xOff, geom.inputSize());
+    Checks.vector(op, "w", w, wOff, geom.weightSize());
+    if (bias != null) {
+      Checks.vector(op, "bias", bias, biasOff, geom.outChannels());
+    }
+    Checks.vector(op, "y", y, yOff, geom.outputSize());
+    Checks.vector(op, "packed", packed, packedOff, packedInputSize(geom));
+    Checks.positive(op, "parallelism", parallelism);
+    if (isDense(geom)) {
+      System.arraycopy(x, xOff, packed, packedOff, geom.inputSize());
+    }
+    convForward(geom, x, xOff, w, wOff, bias, biasOff, y, yOff, packed, packedOff, false,
+        parallelism);
   }
 
   /** {@link #backwardInput(ConvGeometry, float[], int, float[], int, float[], int, boolean, int)} with {@link Parallel#defaultParallelism()}. */
@@ -155,7 +204,25 @@ public final class Conv2d {
     Checks.vector(op, "dy", dy, dyOff, geom.outputSize());
     Checks.vector(op, "dw", dw, dwOff, geom.weightSize());
     Checks.positive(op, "parallelism", parallelism);
-    convBackwardWeight(geom, x, xOff, dy, dyOff, dw, dwOff, accumulate, parallelism);
+    convBackwardWeight(geom, x, xOff, null, 0, dy, dyOff, dw, dwOff, accumulate, parallelism);
+  }
+
+  /**
+   * {@link #backwardWeight(ConvGeometry, float[], int, float[], int, float[], int, boolean, int)}
+   * from the packed input that {@link #forward(ConvGeometry, float[], int, float[], int, float[],
+   * int, float[], int, float[], int, int) forward} stored for the same geometry, instead of x: the
+   * same result, bit for bit, for every {@code parallelism}.
+   */
+  public static void backwardWeightFromPacked(ConvGeometry geom, float[] packed, int packedOff,
+      float[] dy, int dyOff, float[] dw, int dwOff, boolean accumulate, int parallelism) {
+    final String op = "Conv2d.backwardWeightFromPacked";
+    requireKind(op, geom, false);
+    Checks.vector(op, "packed", packed, packedOff, packedInputSize(geom));
+    Checks.vector(op, "dy", dy, dyOff, geom.outputSize());
+    Checks.vector(op, "dw", dw, dwOff, geom.weightSize());
+    Checks.positive(op, "parallelism", parallelism);
+    convBackwardWeight(geom, null, 0, packed, packedOff, dy, dyOff, dw, dwOff, accumulate,
+        parallelism);
   }
 
   /**
@@ -235,7 +302,7 @@ public final class Conv2d {
     Checks.vector(op, "w", w, wOff, geom.weightSize());
     Checks.vector(op, "dx", dx, dxOff, geom.inputSize());
     Checks.positive(op, "parallelism", parallelism);
-    convForward(geom.convolution(), dy, dyOff, w, wOff, null, 0, dx, dxOff, accumulate,
+    convForward(geom.convolution(), dy, dyOff, w, wOff, null, 0, dx, dxOff, null, 0, accumulate,
         parallelism);
   }
 
@@ -259,7 +326,8 @@ public final class Conv2d {
     Checks.vector(op, "dy", dy, dyOff, geom.outputSize());
     Checks.vector(op, "dw", dw, dwOff, geom.weightSize());
     Checks.positive(op, "parallelism", parallelism);
-    convBackwardWeight(geom.convolution(), dy, dyOff, x, xOff, dw, dwOff, accumulate, parallelism);
+    convBackwardWeight(geom.convolution(), dy, dyOff, null, 0, x, xOff, dw, dwOff, accumulate,
+        parallelism);
   }
 
   /** Same as {@link #backwardBias}: the bias gradient of a transposed convolution. */
@@ -297,10 +365,12 @@ public final class Conv2d {
 
   /**
    * {@code y (+)= bias + W·im2col(x)} per image group on convolution geometry {@code g}. Each image
-   * is written by one task.
+   * is written by one task. With {@code packed}, each group's packed input is built there (at its
+   * fixed place) instead of in the workspace, and kept.
    */
   private static void convForward(ConvGeometry g, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, float[] y, int yOff, boolean accumulate, int parallelism) {
+      float[] bias, int biasOff, float[] y, int yOff, float[] packed, int packedOff,
+      boolean accumulate, int parallelism) {
     if (isDense(g)) {
       // y[n,k] = b[k] + x[n,:]·w[k,:]: both operands run along CRS, so dot products beat a GEMM
       // that would have to transpose one of them.
@@ -315,11 +385,12 @@ public final class Conv2d {
     int group = groupSize(g.batch(), g.outH() * g.outW());
     int groups = (g.batch() + group - 1) / group;
     if (groups == 1 || parallelism == 1) {
-      forwardGroups(g, group, 0, groups, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate,
-          parallelism);
+      forwardGroups(g, group, 0, groups, x, xOff, w, wOff, bias, biasOff, y, yOff, packed,
+          packedOff, accumulate, parallelism);
     } else {
       Parallel.forEachChunk(groups, parallelism, (chunk, from, to) ->
-          forwardGroups(g, group, from, to, x, xOff, w, wOff, bias, biasOff, y, yOff, accumulate, 1));
+          forwardGroups(g, group, from, to, x, xOff, w, wOff, bias, biasOff, y, yOff, packed,
+              packedOff, accumulate, 1));
     }
   }
 
@@ -343,7 +414,7 @@ public final class Conv2d {
 
   private static void forwardGroups(ConvGeometry g, int group, int groupFrom, int groupTo,
       float[] x, int xOff, float[] w, int wOff, float[] bias, int biasOff, float[] y, int yOff,
-      boolean accumulate, int gemmThreads) {
+      float[] packed, int packedOff, boolean accumulate, int gemmThreads) {
     final int kOut = g.outChannels();
     final int pq = g.outH() * g.outW();
     final int crs = g.inChannels() * g.kernelH() * g.kernelW();
@@ -353,10 +424,11 @@ public final class Conv2d {
       int n0 = gi * group;
       int count = Math.min(group, g.batch() - n0);
       int cols = count * pq;
-      float[] xt = ws.xt(packedSize(g, count));
-      packInput(g, x, xOff, n0, count, xt);
+      float[] xt = packed != null ? packed : ws.xt(packedSize(g, count));
+      int xtOff = packed != null ? packedOff + gi * packedSize(g, group) : 0;
+      packInput(g, x, xOff, n0, count, xt, xtOff);
       float[] col = ws.col(crs * cols);
-      columns(g, xt, count, 0, crs, col);
+      columns(g, xt, xtOff, count, 0, crs, col);
       if (count == 1) {
         // One image: the GEMM writes y directly.
         int at = yOff + n0 * imageOut;
@@ -482,22 +554,28 @@ public final class Conv2d {
    * ({@code c,r,s}) are split over threads; each column block sums the image groups in order with
    * one GEMM per group, so no result depends on the thread count.
    */
-  private static void convBackwardWeight(ConvGeometry g, float[] x, int xOff, float[] dy,
-      int dyOff, float[] dw, int dwOff, boolean accumulate, int parallelism) {
+  private static void convBackwardWeight(ConvGeometry g, float[] x, int xOff, float[] packed,
+      int packedOff, float[] dy, int dyOff, float[] dw, int dwOff, boolean accumulate,
+      int parallelism) {
     int crs = g.inChannels() * g.kernelH() * g.kernelW();
     if (isDense(g)) {
-      // dw[K × CRS] (+)= dyᵀ·x[N × CRS]; the GEMM sums over n in a fixed order.
+      // dw[K × CRS] (+)= dyᵀ·x[N × CRS]; the GEMM sums over n in a fixed order. (A dense layer's
+      // packed input is x itself.)
+      float[] in = packed != null ? packed : x;
+      int inOff = packed != null ? packedOff : xOff;
       Kernels.gemm(true, false, g.outChannels(), crs, g.batch(), 1f, dy, dyOff, g.outChannels(),
-          x, xOff, crs, accumulate ? 1f : 0f, dw, dwOff, crs, parallelism);
+          in, inOff, crs, accumulate ? 1f : 0f, dw, dwOff, crs, parallelism);
       return;
     }
     int blocks = (crs + WEIGHT_COLUMN_BLOCK - 1) / WEIGHT_COLUMN_BLOCK;
     if (blocks == 1 || parallelism == 1) {
-      backwardWeightColumns(g, 0, crs, x, xOff, dy, dyOff, dw, dwOff, accumulate, parallelism);
+      backwardWeightColumns(g, 0, crs, x, xOff, packed, packedOff, dy, dyOff, dw, dwOff,
+          accumulate, parallelism);
     } else {
       Parallel.forEachChunk(blocks, parallelism, (chunk, from, to) ->
           backwardWeightColumns(g, from * WEIGHT_COLUMN_BLOCK,
-              Math.min(crs, to * WEIGHT_COLUMN_BLOCK), x, xOff, dy, dyOff, dw, dwOff, accumulate, 1));
+              Math.min(crs, to * WEIGHT_COLUMN_BLOCK), x, xOff, packed, packedOff, dy, dyOff, dw,
+              dwOff, accumulate, 1));
     }
   }
 
@@ -505,11 +583,12 @@ public final class Conv2d {
    * Weight-gradient rows {@code [rowFrom, rowTo)} of {@code (c, r, s)}: per image group, {@code
    * dwᵀ[rows × K] (+)= col[rows × cols]·dyᵀ} with the group's column matrix as the GEMM's
    * untransposed A (read in place) and its output gradient, interleaved like the columns, as Bᵀ.
-   * The groups are summed in order in a per-thread buffer, then added to dw.
+   * The groups are summed in order in a per-thread buffer, then added to dw. The packed input comes
+   * from {@code packed} when given (as the forward pass stored it), else is built from x.
    */
   private static void backwardWeightColumns(ConvGeometry g, int rowFrom, int rowTo, float[] x,
-      int xOff, float[] dy, int dyOff, float[] dw, int dwOff, boolean accumulate,
-      int gemmThreads) {
+      int xOff, float[] packed, int packedOff, float[] dy, int dyOff, float[] dw, int dwOff,
+      boolean accumulate, int gemmThreads) {
     final int kOut = g.outChannels();
     final int pq = g.outH() * g.outW();
     final int crs = g.inChannels() * g.kernelH() * g.kernelW();
@@ -531,10 +610,18 @@ public final class Conv2d {
         bOff = 0;
         interleave(dy, dyOff + n0 * imageOut, kOut, pq, count, b);
       }
-      float[] xt = ws.xt(packedSize(g, count));
-      packInput(g, x, xOff, n0, count, xt);
+      float[] xt;
+      int xtOff;
+      if (packed != null) {
+        xt = packed;
+        xtOff = packedOff + n0 / group * packedSize(g, group);
+      } else {
+        xt = ws.xt(packedSize(g, count));
+        xtOff = 0;
+        packInput(g, x, xOff, n0, count, xt, 0);
+      }
       float[] col = ws.col(width * cols);
-      columns(g, xt, count, rowFrom, rowTo, col);
+      columns(g, xt, xtOff, count, rowFrom, rowTo, col);
       Kernels.gemm(false, true, width, kOut, cols, 1f, col, 0, cols, b, bOff, cols,
           n0 == 0 ? 0f : 1f, acc, 0, kOut, gemmThreads);
     }
@@ -591,10 +678,11 @@ public final class Conv2d {
   }
 
   /**
-   * Packs images {@code n0 .. n0 + count − 1} of {@code x} into {@code xt}, zero where the padded
-   * input is padding.
+   * Packs images {@code n0 .. n0 + count − 1} of {@code x} into {@code xt} from {@code xtOff},
+   * zero where the padded input is padding (every element of the range is written).
    */
-  static void packInput(ConvGeometry g, float[] x, int xOff, int n0, int count, float[] xt) {
+  static void packInput(ConvGeometry g, float[] x, int xOff, int n0, int count, float[] xt,
+      int xtOff) {
     final int h = g.inH();
     final int wIn = g.inW();
     final int sw = g.strideW();
@@ -604,19 +692,25 @@ public final class Conv2d {
     final int hn = packedRows(g);
     final int wq = phaseColumns(g);
     final int rowLen = packedRowLength(g, count);
+    final int phaseLen = wq * count;
     final int imageIn = g.inChannels() * h * wIn;
-    Arrays.fill(xt, 0, g.inChannels() * hn * rowLen, 0f);
-    final int ihTo = Math.min(h, hn - ph); // rows below are never read
     for (int c = 0; c < g.inChannels(); c++) {
-      for (int ih = 0; ih < ihTo; ih++) {
-        int dstRow = (c * hn + ih + ph) * rowLen;
+      for (int hp = 0; hp < hn; hp++) {
+        int dstRow = xtOff + (c * hn + hp) * rowLen;
+        int ih = hp - ph;
+        if (ih < 0 || ih >= h) {
+          Arrays.fill(xt, dstRow, dstRow + rowLen, 0f);
+          continue;
+        }
         int srcRow = xOff + n0 * imageIn + (c * h + ih) * wIn;
         for (int b = 0; b < phases; b++) {
           // Phase column j holds input column iw = j·sw + b − pw; keep those inside [0, wIn).
-          int jFrom = firstPhaseColumn(b - pw, sw);
-          int jTo = Math.min(wq, firstPhaseColumn(b - pw - wIn, sw));
+          int jFrom = Math.min(wq, firstPhaseColumn(b - pw, sw));
+          int jTo = Math.max(jFrom, Math.min(wq, firstPhaseColumn(b - pw - wIn, sw)));
           int src = srcRow + b - pw;
-          int dst = dstRow + b * wq * count;
+          int dst = dstRow + b * phaseLen;
+          Arrays.fill(xt, dst, dst + jFrom * count, 0f);
+          Arrays.fill(xt, dst + jTo * count, dst + phaseLen, 0f);
           if (count == 1) {
             if (sw == 1) {
               if (jTo > jFrom) {
@@ -632,10 +726,24 @@ public final class Conv2d {
               }
             }
           } else {
-            for (int i = 0; i < count; i++) {
-              int s = src + i * imageIn;
+            int i = 0;
+            for (; i + 3 < count; i += 4) { // four images per pass: four loads per store run
+              int s0 = src + i * imageIn;
+              int s1 = s0 + imageIn;
+              int s2 = s1 + imageIn;
+              int s3 = s2 + imageIn;
               for (int j = jFrom, d = dst + jFrom * count + i; j < jTo; j++, d += count) {
-                xt[d] = x[s + j * sw];
+                int o = j * sw;
+                xt[d] = x[s0 + o];
+                xt[d + 1] = x[s1 + o];
+                xt[d + 2] = x[s2 + o];
+                xt[d + 3] = x[s3 + o];
+              }
+            }
+            for (; i < count; i++) {
+              int s0 = src + i * imageIn;
+              for (int j = jFrom, d = dst + jFrom * count + i; j < jTo; j++, d += count) {
+                xt[d] = x[s0 + j * sw];
               }
             }
           }
@@ -701,9 +809,9 @@ public final class Conv2d {
    * Rows {@code [rowFrom, rowTo)} of the group's column matrix into {@code col} (leading dimension
    * {@code P·Q·count}): {@code col[row − rowFrom][(oh·Q + ow)·count + i] = x[n0 + i, c, oh·strideH
    * − padH + r, ow·strideW − padW + s]} (0 outside) with {@code row = (c·R + r)·S + s}, read from
-   * the packed input {@code xt}.
+   * the group's packed input at {@code xt[xtOff ..]}.
    */
-  static void columns(ConvGeometry g, float[] xt, int count, int rowFrom, int rowTo,
+  static void columns(ConvGeometry g, float[] xt, int xtOff, int count, int rowFrom, int rowTo,
       float[] col) {
     final int kh = g.kernelH();
     final int kw = g.kernelW();
@@ -719,7 +827,7 @@ public final class Conv2d {
       int s = row % kw;
       int r = (row / kw) % kh;
       int c = row / (kw * kh);
-      int src = (c * hn + r) * rowLen + ((s % sw) * wq + s / sw) * count;
+      int src = xtOff + (c * hn + r) * rowLen + ((s % sw) * wq + s / sw) * count;
       int dst = (row - rowFrom) * ld;
       for (int oh = 0; oh < outH; oh++, src += step, dst += run) {
         System.arraycopy(xt, src, col, dst, run);

@@ -405,6 +405,50 @@ class Conv2dTest extends SeededTest {
     }
   }
 
+  /**
+   * The forward pass that keeps its packed input gives the same output bits, and the weight
+   * gradient from that packed input the same bits as the one from x, for any thread count; every
+   * element of the packed range is written (it starts as NaN, which would otherwise reach dw).
+   */
+  @Test
+  void weightGradientFromPackedInputIsBitwiseTheSame() {
+    for (int rep = 0; rep < 120; rep++) {
+      ConvGeometry g = randomConv();
+      if (rep % 3 == 0) {
+        g = g.withBatch(4 + rng.nextInt(30)); // many images per GEMM
+      }
+      String what = "packed " + g + seedInfo();
+      float[] x = randomFloats(g.inputSize());
+      float[] w = randomFloats(g.weightSize());
+      float[] b = randomFloats(g.outChannels());
+      float[] dy = randomFloats(g.outputSize());
+      int threads = 1 + rng.nextInt(3);
+      float[] y = new float[g.outputSize()];
+      Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, threads);
+      float[] dw = randomFloats(g.weightSize());
+      float[] dwPacked = dw.clone();
+      boolean acc = rng.nextBoolean();
+      Conv2d.backwardWeight(g, x, 0, dy, 0, dw, 0, acc, threads);
+
+      int off = rng.nextInt(4);
+      float[] packed = new float[off + Conv2d.packedInputSize(g) + 2];
+      Arrays.fill(packed, Float.NaN);
+      float[] y2 = new float[g.outputSize()];
+      Conv2d.forward(g, x, 0, w, 0, b, 0, y2, 0, packed, off, 1 + rng.nextInt(3));
+      assertArrayEquals(y, y2, what + ": forward output");
+      Conv2d.backwardWeightFromPacked(g, packed, off, dy, 0, dwPacked, 0, acc, threads);
+      assertArrayEquals(dw, dwPacked, what + ": weight gradient, accumulate=" + acc);
+    }
+    ConvGeometry g = ConvGeometry.conv(2, 3, 8, 8, 4, 3, 2, 1);
+    assertMessage(IllegalArgumentException.class, "Conv2d.forward: array 'packed' too short",
+        () -> Conv2d.forward(g, new float[g.inputSize()], 0, new float[g.weightSize()], 0, null, 0,
+            new float[g.outputSize()], 0, new float[Conv2d.packedInputSize(g) - 1], 0, 1));
+    assertMessage(IllegalArgumentException.class,
+        "Conv2d.backwardWeightFromPacked: array 'packed' too short",
+        () -> Conv2d.backwardWeightFromPacked(g, new float[3], 0, new float[g.outputSize()], 0,
+            new float[g.weightSize()], 0, false, 1));
+  }
+
   /** {@code ⟨A·u, v⟩ = ⟨u, Aᵀ·v⟩} for the input and weight gradients of both kinds of layer. */
   @Test
   void gradientsAreAdjointsOfTheForwardPass() {
