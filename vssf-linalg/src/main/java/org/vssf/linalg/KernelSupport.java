@@ -41,6 +41,18 @@ public interface KernelSupport {
   /** {@code Σ_i x_i}. */
   float sum(int n, float[] x, int xOff);
 
+  /**
+   * {@code Σ_i x_i} accumulated in double (statistics such as batch-norm means). The order of the
+   * additions is fixed by the implementation and {@code n}.
+   */
+  double sumAsDouble(int n, float[] x, int xOff);
+
+  /** {@code Σ_i (x_i − mean)²} accumulated in double. */
+  double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean);
+
+  /** {@code Σ_i x_i·y_i} accumulated in double (each product is exact in double). */
+  double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff);
+
   /** {@code y += α·x}. */
   void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
 

@@ -158,6 +158,28 @@ public final class Kernels {
     return support().sum(n, x, xOff);
   }
 
+  /** {@code Σ_i x_i} accumulated in double. */
+  public static double sumAsDouble(int n, float[] x, int xOff) {
+    Checks.nonNegative("sumAsDouble", "n", n);
+    Checks.vector("sumAsDouble", "x", x, xOff, n);
+    return support().sumAsDouble(n, x, xOff);
+  }
+
+  /** {@code Σ_i (x_i − mean)²} accumulated in double. */
+  public static double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean) {
+    Checks.nonNegative("squaredDeviationsAsDouble", "n", n);
+    Checks.vector("squaredDeviationsAsDouble", "x", x, xOff, n);
+    return support().squaredDeviationsAsDouble(n, x, xOff, mean);
+  }
+
+  /** {@code Σ_i x_i·y_i} accumulated in double. */
+  public static double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff) {
+    Checks.nonNegative("dotAsDouble", "n", n);
+    Checks.vector("dotAsDouble", "x", x, xOff, n);
+    Checks.vector("dotAsDouble", "y", y, yOff, n);
+    return support().dotAsDouble(n, x, xOff, y, yOff);
+  }
+
   /** {@code y += α·x}. */
   public static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
     Checks.nonNegative("axpy", "n", n);

@@ -1,8 +1,10 @@
 package org.vssf.linalg.simd;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.vssf.linalg.KernelSupport;
 import org.vssf.linalg.ScalarKernels;
@@ -24,6 +26,11 @@ public final class PanamaKernels implements KernelSupport {
     static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
+    /** Doubles of the preferred shape, and floats of half that shape: one lane each per double. */
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FD =
+        VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    static final int DL = D.length();
   }
 
   static final int KC = Integer.getInteger("vssf.gemm.kc", 256);
@@ -385,6 +392,66 @@ public final class PanamaKernels implements KernelSupport {
     float r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     for (; i < n; i++) {
       r += x[xOff + i];
+    }
+    return r;
+  }
+
+  /** {@code x[at .. at + DL)} widened to doubles. */
+  private static DoubleVector widen(float[] x, int at) {
+    return (DoubleVector) FloatVector.fromArray(V.FD, x, at).convertShape(VectorOperators.F2D, V.D, 0);
+  }
+
+  @Override
+  public double sumAsDouble(int n, float[] x, int xOff) {
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = acc0.add(widen(x, xOff + i));
+      acc1 = acc1.add(widen(x, xOff + i + l));
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += x[xOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean) {
+    final int l = V.DL;
+    DoubleVector mu = DoubleVector.broadcast(V.D, mean);
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      DoubleVector d0 = widen(x, xOff + i).sub(mu);
+      DoubleVector d1 = widen(x, xOff + i + l).sub(mu);
+      acc0 = d0.fma(d0, acc0);
+      acc1 = d1.fma(d1, acc1);
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      double d = x[xOff + i] - mean;
+      r += d * d;
+    }
+    return r;
+  }
+
+  @Override
+  public double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff) {
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = widen(x, xOff + i).fma(widen(y, yOff + i), acc0);
+      acc1 = widen(x, xOff + i + l).fma(widen(y, yOff + i + l), acc1);
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += (double) x[xOff + i] * y[yOff + i];
     }
     return r;
   }
