@@ -35,6 +35,29 @@ public interface KernelSupport {
       int cOff,
       int ldc);
 
+  /**
+   * {@code C = α·op(A)·op(B)} for an {@code m × n} block of C (k ≥ 1): {@link #gemmAccumulate}
+   * without reading C first, so C need not be cleared (and NaN in C does not propagate). Each
+   * element is {@code α·s₁ (+ α·s₂ …)} where {@code s₁, s₂, …} are the same partial sums over k
+   * as in {@link #gemmAccumulate}, independent of where the element lies in C.
+   */
+  void gemmOverwrite(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc);
+
   /** {@code Σ_i x_i·y_i}. */
   float dot(int n, float[] x, int xOff, float[] y, int yOff);
 

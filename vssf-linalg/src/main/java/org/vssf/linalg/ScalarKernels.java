@@ -41,6 +41,19 @@ public final class ScalarKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(false, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmOverwrite(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(true, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** {@code C (+)= α·op(A)·op(B)}; with {@code overwrite} the first k block stores instead of adding. */
+  private static void gemm(boolean overwrite, boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
     Workspace ws = WORKSPACE.get();
     float[][] bRows = ws.bRows;
     float[] c0 = ws.cRows[0];
@@ -78,15 +91,16 @@ public final class ScalarKernels implements KernelSupport {
             }
           }
           int cBase = cOff + i * ldc + jc;
-          addScaled(nc, alpha, c0, c, cBase);
+          boolean store = overwrite && pc == 0;
+          addScaled(store, nc, alpha, c0, c, cBase);
           if (rows > 1) {
-            addScaled(nc, alpha, c1, c, cBase + ldc);
+            addScaled(store, nc, alpha, c1, c, cBase + ldc);
           }
           if (rows > 2) {
-            addScaled(nc, alpha, c2, c, cBase + 2 * ldc);
+            addScaled(store, nc, alpha, c2, c, cBase + 2 * ldc);
           }
           if (rows > 3) {
-            addScaled(nc, alpha, c3, c, cBase + 3 * ldc);
+            addScaled(store, nc, alpha, c3, c, cBase + 3 * ldc);
           }
         }
       }
@@ -110,9 +124,16 @@ public final class ScalarKernels implements KernelSupport {
     }
   }
 
-  private static void addScaled(int n, float alpha, float[] src, float[] dst, int dstOff) {
-    for (int j = 0; j < n; j++) {
-      dst[dstOff + j] += alpha * src[j];
+  private static void addScaled(boolean store, int n, float alpha, float[] src, float[] dst,
+      int dstOff) {
+    if (store) {
+      for (int j = 0; j < n; j++) {
+        dst[dstOff + j] = alpha * src[j];
+      }
+    } else {
+      for (int j = 0; j < n; j++) {
+        dst[dstOff + j] += alpha * src[j];
+      }
     }
   }
 

@@ -197,6 +197,38 @@ class GemmTest extends SeededTest {
     }
   }
 
+  /**
+   * With β = 0 the kernels store into C instead of clearing it first; over several k blocks, both
+   * transposes of A, partial tiles and thread splits, that equals (up to the sign of zero) β = 1
+   * on a cleared C, and never reads C (it starts as NaN).
+   */
+  @Test
+  void betaZeroStoresTheSameSumsAsAccumulatingIntoZero() {
+    int[][] shapes = {{37, 45, 600}, {6, 64, 257}, {100, 7, 300}, {13, 33, 5}};
+    for (KernelSupport impl : KernelImplementations.all()) {
+      for (int[] sh : shapes) {
+        for (boolean ta : new boolean[] {false, true}) {
+          int m = sh[0];
+          int n = sh[1];
+          int k = sh[2];
+          float[] a = randomFloats(m * k);
+          float[] b = randomFloats(k * n);
+          for (int threads = 1; threads <= 2; threads++) {
+            float[] stored = new float[m * n];
+            java.util.Arrays.fill(stored, Float.NaN);
+            float[] added = new float[m * n];
+            Kernels.gemm(impl, ta, false, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, n, 0f, stored, 0,
+                n, threads);
+            Kernels.gemm(impl, ta, false, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, n, 1f, added, 0,
+                n, threads);
+            assertArrayEquals(added, stored, 0f, impl.name() + " " + m + "x" + n + "x" + k
+                + " transA=" + ta + " threads=" + threads);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void betaZeroIgnoresNanInCButNanInInputsPropagates() {
     for (KernelSupport impl : KernelImplementations.all()) {

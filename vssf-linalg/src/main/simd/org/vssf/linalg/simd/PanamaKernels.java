@@ -70,15 +70,29 @@ public final class PanamaKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(false, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmOverwrite(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(true, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  private static void gemm(boolean overwrite, boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
     if (n <= V.NR / 2 && m > n && transA) {
       // Skinny C: most of every NR-wide tile would be padding. Compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead,
       // storing tiles transposed. Each element still gets the same FMA chain, so the result is
       // bitwise the same as the direct path. Only for a transposed A, which then packs with plain
       // copies: an untransposed A is read in place here, while the transposed path would have to
       // transpose all of it while packing (about twice the cost of the padded FMAs it saves).
-      blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
+      blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true,
+          overwrite);
     } else {
-      blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
+      blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false,
+          overwrite);
     }
   }
 
@@ -90,11 +104,12 @@ public final class PanamaKernels implements KernelSupport {
    * every element is used once per B panel either way and the copy would cost as much as the
    * reads (it dominated products with few columns, such as convolution weight gradients). Only a
    * last panel of fewer than six rows is packed, zero-padded. Packed or not, each element of D
-   * gets the same chain of FMAs.
+   * gets the same chain of FMAs. With {@code overwrite}, each tile of D is zeroed just before the
+   * first k block adds into it (D is never read), in full and in edge tiles alike.
    */
   private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
-      boolean cTransposed) {
+      boolean cTransposed, boolean overwrite) {
     final int mr = V.MR;
     final int nr = V.NR;
     Workspace ws = WORKSPACE.get();
@@ -105,6 +120,7 @@ public final class PanamaKernels implements KernelSupport {
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         packB(transB, b, bOff, ldb, pc, jc, kc, nc, bp);
+        final boolean add = !(overwrite && pc == 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
           // Rows [ic, ic + direct) are read in place; the rest is packed into ap from 0.
@@ -123,10 +139,14 @@ public final class PanamaKernels implements KernelSupport {
               float[] as = inPlace ? a : ap;
               int at = inPlace ? aOff + row * lda + pc : (ir - direct) * kc;
               if (!cTransposed && mm == mr && nn == nr) {
+                int cAt = cOff + row * ldc + col;
+                if (!add) {
+                  clearTile(c, cAt, ldc);
+                }
                 if (inPlace) {
-                  kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                  kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
                 } else {
-                  kernel(kc, alpha, ap, at, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                  kernel(kc, alpha, ap, at, bp, bPanel, c, cAt, ldc);
                 }
               } else {
                 // D(row + i, col + j) sits at c[at + i·di + j·dj].
@@ -134,7 +154,7 @@ public final class PanamaKernels implements KernelSupport {
                 int di = cTransposed ? 1 : ldc;
                 int dj = cTransposed ? ldc : 1;
                 viaTile(kc, alpha, as, at, inPlace ? lda : 0, bp, bPanel, c, dAt, di, dj, mm, nn,
-                    ws.tile);
+                    ws.tile, add);
               }
             }
           }
@@ -150,10 +170,10 @@ public final class PanamaKernels implements KernelSupport {
    * {@code apOff} with leading dimension {@code lda}.
    */
   private static void viaTile(int kc, float alpha, float[] ap, int apOff, int lda, float[] bp,
-      int bpOff, float[] c, int at, int di, int dj, int mm, int nn, float[] tile) {
+      int bpOff, float[] c, int at, int di, int dj, int mm, int nn, float[] tile, boolean add) {
     final int nr = V.NR;
     java.util.Arrays.fill(tile, 0f);
-    for (int i = 0; i < mm; i++) {
+    for (int i = 0; add && i < mm; i++) {
       int src = at + i * di;
       if (dj == 1) {
         System.arraycopy(c, src, tile, i * nr, nn);
@@ -201,7 +221,9 @@ public final class PanamaKernels implements KernelSupport {
       }
       if (rows < mr) {
         for (int p = 0; p < kc; p++) {
-          java.util.Arrays.fill(dst, base + p * mr + rows, base + (p + 1) * mr, 0f);
+          for (int z = base + p * mr + rows; z < base + (p + 1) * mr; z++) {
+            dst[z] = 0f;
+          }
         }
       }
     }
@@ -228,7 +250,9 @@ public final class PanamaKernels implements KernelSupport {
       }
       if (cols < nr) {
         for (int p = 0; p < kc; p++) {
-          java.util.Arrays.fill(dst, base + p * nr + cols, base + (p + 1) * nr, 0f);
+          for (int z = base + p * nr + cols; z < base + (p + 1) * nr; z++) {
+            dst[z] = 0f;
+          }
         }
       }
     }
@@ -345,6 +369,19 @@ public final class PanamaKernels implements KernelSupport {
   private static void store(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
     x0.fma(alpha, FloatVector.fromArray(V.S, c, at)).intoArray(c, at);
     x1.fma(alpha, FloatVector.fromArray(V.S, c, at + l)).intoArray(c, at + l);
+  }
+
+  /**
+   * Zeroes a full tile of C (six rows of NR) just before the kernel adds into it: the overwriting
+   * product's first k block, with the tile's lines about to be used anyway (no separate pass).
+   */
+  private static void clearTile(float[] c, int at, int ldc) {
+    final int l = V.L;
+    FloatVector zero = FloatVector.zero(V.S);
+    for (int i = 0; i < V.MR; i++, at += ldc) {
+      zero.intoArray(c, at);
+      zero.intoArray(c, at + l);
+    }
   }
 
   // ------------------------------------------------------------------- vectors and reductions
