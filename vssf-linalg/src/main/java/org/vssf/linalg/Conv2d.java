@@ -533,19 +533,20 @@ public final class Conv2d {
       float[] xt = ws.xt(packedSize(g, count));
       Arrays.fill(xt, 0, packedSize(g, count), 0f);
       addColumns(g, col, count, xt);
-      for (int i = 0; i < count; i++) {
+      // Without accumulate, dx starts from 0 or init: assigned in the unpacking when the packed
+      // input covers every input position, else cleared first.
+      boolean assign = !accumulate && packedCoversInput(g);
+      for (int i = 0; i < count && !accumulate && !assign; i++) {
         int base = dxOff + (n0 + i) * imageIn;
-        if (!accumulate) {
-          if (init == null) {
-            Arrays.fill(dx, base, base + imageIn, 0f);
-          } else {
-            for (int c = 0; c < g.inChannels(); c++) {
-              Arrays.fill(dx, base + c * hw, base + (c + 1) * hw, init[initOff + c]);
-            }
+        if (init == null) {
+          Arrays.fill(dx, base, base + imageIn, 0f);
+        } else {
+          for (int c = 0; c < g.inChannels(); c++) {
+            Arrays.fill(dx, base + c * hw, base + (c + 1) * hw, init[initOff + c]);
           }
         }
       }
-      unpackInput(g, xt, count, dx, dxOff + n0 * imageIn);
+      unpackInput(g, xt, count, dx, dxOff + n0 * imageIn, !assign, init, initOff);
     }
   }
 
@@ -757,10 +758,22 @@ public final class Conv2d {
   }
 
   /**
-   * Adjoint of {@link #packInput} over all channels, added into {@code dx}: {@code dx[n0 + i, c,
-   * ih, iw] += xt[c][ih + padH][b][j][i]} for every input position (padding entries are dropped).
+   * True when every input position is read by some output, i.e. has a place in the packed input:
+   * then {@link #unpackInput} can assign each element of dx instead of adding to a cleared one.
    */
-  static void unpackInput(ConvGeometry g, float[] xt, int count, float[] dx, int dxBase) {
+  private static boolean packedCoversInput(ConvGeometry g) {
+    return g.inH() + g.padH() <= packedRows(g) && phases(g) == g.strideW()
+        && (g.inW() - 1 + g.padW()) / g.strideW() < phaseColumns(g);
+  }
+
+  /**
+   * Adjoint of {@link #packInput} over all channels into images {@code n0 ..} of dx at {@code
+   * dxBase}: {@code dx[i, c, ih, iw] = base + xt[c][ih + padH][b][j][i]} for every input position
+   * with a place in the packed input, where {@code base} is dx's own value when {@code add}, else
+   * {@code init[c]} (or 0 without init). Positions without a place are left unchanged.
+   */
+  static void unpackInput(ConvGeometry g, float[] xt, int count, float[] dx, int dxBase,
+      boolean add, float[] init, int initOff) {
     final int h = g.inH();
     final int wIn = g.inW();
     final int sw = g.strideW();
@@ -773,29 +786,51 @@ public final class Conv2d {
     final int imageIn = g.inChannels() * h * wIn;
     final int ihTo = Math.min(h, hn - ph);
     for (int c = 0; c < g.inChannels(); c++) {
+      final float base = init == null ? 0f : init[initOff + c];
       for (int ih = 0; ih < ihTo; ih++) {
         int srcRow = (c * hn + ih + ph) * rowLen;
         int dstRow = dxBase + (c * h + ih) * wIn;
         for (int b = 0; b < phases; b++) {
-          int jFrom = firstPhaseColumn(b - pw, sw);
-          int jTo = Math.min(wq, firstPhaseColumn(b - pw - wIn, sw));
+          int jFrom = Math.min(wq, firstPhaseColumn(b - pw, sw));
+          int jTo = Math.max(jFrom, Math.min(wq, firstPhaseColumn(b - pw - wIn, sw)));
           int dst = dstRow + b - pw;
           int src = srcRow + b * wq * count;
           if (count == 1) {
-            if (sw == 1) {
-              for (int j = jFrom; j < jTo; j++) {
-                dx[dst + j] += xt[src + j];
-              }
-            } else {
+            if (add) {
               for (int j = jFrom; j < jTo; j++) {
                 dx[dst + j * sw] += xt[src + j];
               }
+            } else {
+              for (int j = jFrom; j < jTo; j++) {
+                dx[dst + j * sw] = base + xt[src + j];
+              }
             }
           } else {
-            for (int i = 0; i < count; i++) {
+            int i = 0;
+            for (; i + 3 < count; i += 4) { // four images per pass: contiguous reads of xt
+              int d0 = dst + i * imageIn;
+              int d1 = d0 + imageIn;
+              int d2 = d1 + imageIn;
+              int d3 = d2 + imageIn;
+              for (int j = jFrom, t = src + jFrom * count + i; j < jTo; j++, t += count) {
+                int o = j * sw;
+                if (add) {
+                  dx[d0 + o] += xt[t];
+                  dx[d1 + o] += xt[t + 1];
+                  dx[d2 + o] += xt[t + 2];
+                  dx[d3 + o] += xt[t + 3];
+                } else {
+                  dx[d0 + o] = base + xt[t];
+                  dx[d1 + o] = base + xt[t + 1];
+                  dx[d2 + o] = base + xt[t + 2];
+                  dx[d3 + o] = base + xt[t + 3];
+                }
+              }
+            }
+            for (; i < count; i++) {
               int d = dst + i * imageIn;
-              for (int j = jFrom, s = src + jFrom * count + i; j < jTo; j++, s += count) {
-                dx[d + j * sw] += xt[s];
+              for (int j = jFrom, t = src + jFrom * count + i; j < jTo; j++, t += count) {
+                dx[d + j * sw] = (add ? dx[d + j * sw] : base) + xt[t];
               }
             }
           }
@@ -874,11 +909,25 @@ public final class Conv2d {
   private static void interleave(float[] src, int srcBase, int channels, int pq, int count,
       float[] dst) {
     final int cols = pq * count;
-    for (int i = 0; i < count; i++) {
-      for (int k = 0; k < channels; k++) {
-        int s = srcBase + (i * channels + k) * pq;
+    final int image = channels * pq;
+    for (int k = 0; k < channels; k++) {
+      int i = 0;
+      for (; i + 3 < count; i += 4) { // four images per pass: contiguous writes
+        int s0 = srcBase + i * image + k * pq;
+        int s1 = s0 + image;
+        int s2 = s1 + image;
+        int s3 = s2 + image;
         for (int pix = 0, d = k * cols + i; pix < pq; pix++, d += count) {
-          dst[d] = src[s + pix];
+          dst[d] = src[s0 + pix];
+          dst[d + 1] = src[s1 + pix];
+          dst[d + 2] = src[s2 + pix];
+          dst[d + 3] = src[s3 + pix];
+        }
+      }
+      for (; i < count; i++) {
+        int s0 = srcBase + i * image + k * pq;
+        for (int pix = 0, d = k * cols + i; pix < pq; pix++, d += count) {
+          dst[d] = src[s0 + pix];
         }
       }
     }
@@ -888,17 +937,32 @@ public final class Conv2d {
   private static void deinterleave(float[] src, int channels, int pq, int count, float[] dst,
       int dstBase, boolean accumulate) {
     final int cols = pq * count;
-    for (int i = 0; i < count; i++) {
-      for (int k = 0; k < channels; k++) {
-        int d = dstBase + (i * channels + k) * pq;
-        if (accumulate) {
-          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
-            dst[d + pix] += src[s];
+    final int image = channels * pq;
+    for (int k = 0; k < channels; k++) {
+      int i = 0;
+      for (; i + 3 < count; i += 4) { // four images per pass: contiguous reads
+        int d0 = dstBase + i * image + k * pq;
+        int d1 = d0 + image;
+        int d2 = d1 + image;
+        int d3 = d2 + image;
+        for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+          if (accumulate) {
+            dst[d0 + pix] += src[s];
+            dst[d1 + pix] += src[s + 1];
+            dst[d2 + pix] += src[s + 2];
+            dst[d3 + pix] += src[s + 3];
+          } else {
+            dst[d0 + pix] = src[s];
+            dst[d1 + pix] = src[s + 1];
+            dst[d2 + pix] = src[s + 2];
+            dst[d3 + pix] = src[s + 3];
           }
-        } else {
-          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
-            dst[d + pix] = src[s];
-          }
+        }
+      }
+      for (; i < count; i++) {
+        int d0 = dstBase + i * image + k * pq;
+        for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+          dst[d0 + pix] = accumulate ? dst[d0 + pix] + src[s] : src[s];
         }
       }
     }
