@@ -165,14 +165,15 @@ class GemmTest extends SeededTest {
   }
 
   /**
-   * An untransposed A is read in place (full six-row panels) while a transposed one is packed; both
-   * must give the same bits. Sizes cover partial row panels, several MC and KC blocks, partial and
-   * skinny column panels, and leading dimensions larger than k.
+   * An untransposed A is read in place (full six-row panels) while a transposed one is packed, and
+   * B packs differently when transposed; all must give the same bits. Sizes cover partial row and
+   * column panels, several MC, KC and NC blocks, skinny outputs, and leading dimensions larger
+   * than k.
    */
   @Test
-  void inPlaceAMatchesPackedABitwise() {
+  void inPlaceOperandsMatchPackedOperandsBitwise() {
     int[][] shapes = {{6, 32, 5}, {7, 33, 17}, {71, 40, 300}, {150, 97, 513}, {13, 5, 70},
-      {300, 16, 129}, {1, 64, 9}, {48, 16, 2000}};
+      {300, 16, 129}, {1, 64, 9}, {48, 16, 2000}, {72, 1100, 40}, {64, 257, 600}};
     for (KernelSupport impl : KernelImplementations.all()) {
       for (int[] sh : shapes) {
         int m = sh[0];
@@ -193,6 +194,16 @@ class GemmTest extends SeededTest {
         Kernels.gemm(impl, false, false, m, n, k, 0.75f, a, 0, lda, b, 0, n, 1f, direct, 0, n, 1);
         Kernels.gemm(impl, true, false, m, n, k, 0.75f, at, 0, m, b, 0, n, 1f, packed, 0, n, 1);
         assertArrayEquals(packed, direct, impl.name() + " m=" + m + " n=" + n + " k=" + k);
+        // The same product with B given transposed.
+        float[] bt = new float[n * k];
+        for (int p = 0; p < k; p++) {
+          for (int j = 0; j < n; j++) {
+            bt[j * k + p] = b[p * n + j];
+          }
+        }
+        float[] packedB = c0.clone();
+        Kernels.gemm(impl, false, true, m, n, k, 0.75f, a, 0, lda, bt, 0, k, 1f, packedB, 0, n, 1);
+        assertArrayEquals(packedB, direct, impl.name() + " B, m=" + m + " n=" + n + " k=" + k);
       }
     }
   }
