@@ -104,8 +104,8 @@ public final class PanamaKernels implements KernelSupport {
    * every element is used once per B panel either way and the copy would cost as much as the
    * reads (it dominated products with few columns, such as convolution weight gradients). Only a
    * last panel of fewer than six rows is packed, zero-padded. Packed or not, each element of D
-   * gets the same chain of FMAs. With {@code overwrite}, each tile of D is zeroed just before the
-   * first k block adds into it (D is never read), in full and in edge tiles alike.
+   * gets the same chain of FMAs. With {@code overwrite}, the first k block stores {@code α·tile}
+   * instead of adding it (D is never read), in full and in edge tiles alike.
    */
   private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
@@ -140,13 +140,16 @@ public final class PanamaKernels implements KernelSupport {
               int at = inPlace ? aOff + row * lda + pc : (ir - direct) * kc;
               if (!cTransposed && mm == mr && nn == nr) {
                 int cAt = cOff + row * ldc + col;
-                if (!add) {
-                  clearTile(c, cAt, ldc);
-                }
                 if (inPlace) {
-                  kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
-                } else {
+                  if (add) {
+                    kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
+                  } else {
+                    kernelRowsStore(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
+                  }
+                } else if (add) {
                   kernel(kc, alpha, ap, at, bp, bPanel, c, cAt, ldc);
+                } else {
+                  kernelStore(kc, alpha, ap, at, bp, bPanel, c, cAt, ldc);
                 }
               } else {
                 // D(row + i, col + j) sits at c[at + i·di + j·dj].
@@ -184,9 +187,15 @@ public final class PanamaKernels implements KernelSupport {
       }
     }
     if (lda == 0) {
-      kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
-    } else {
+      if (add) {
+        kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+      } else {
+        kernelStore(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+      }
+    } else if (add) {
       kernelRows(kc, alpha, ap, apOff, lda, bp, bpOff, tile, 0, nr);
+    } else {
+      kernelRowsStore(kc, alpha, ap, apOff, lda, bp, bpOff, tile, 0, nr);
     }
     for (int i = 0; i < mm; i++) {
       int dst = at + i * di;
@@ -366,22 +375,121 @@ public final class PanamaKernels implements KernelSupport {
     store(c50, c51, va, c, cOff + 5 * ldc, l);
   }
 
+  /**
+   * {@link #kernel} storing {@code α·tile} without reading C: the first k block of an overwriting
+   * product. A separate copy rather than a flag, which would push the kernel past C2's inlining
+   * budget (the Vector API then boxes every vector).
+   */
+  private static void kernelStore(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
+      float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    int ai = apOff;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, ai += 6, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, ap[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, ap[ai + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, ap[ai + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, ap[ai + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, ap[ai + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, ap[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    put(c00, c01, va, c, cOff, l);
+    put(c10, c11, va, c, cOff + ldc, l);
+    put(c20, c21, va, c, cOff + 2 * ldc, l);
+    put(c30, c31, va, c, cOff + 3 * ldc, l);
+    put(c40, c41, va, c, cOff + 4 * ldc, l);
+    put(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+  /** {@link #kernelRows} storing {@code α·tile} without reading C (see {@link #kernelStore}). */
+  private static void kernelRowsStore(int kc, float alpha, float[] a, int aOff, int lda, float[] bp,
+      int bpOff, float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    final int r0 = aOff;
+    final int r1 = r0 + lda;
+    final int r2 = r1 + lda;
+    final int r3 = r2 + lda;
+    final int r4 = r3 + lda;
+    final int r5 = r4 + lda;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, a[r0 + p]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, a[r1 + p]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, a[r2 + p]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, a[r3 + p]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, a[r4 + p]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, a[r5 + p]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    put(c00, c01, va, c, cOff, l);
+    put(c10, c11, va, c, cOff + ldc, l);
+    put(c20, c21, va, c, cOff + 2 * ldc, l);
+    put(c30, c31, va, c, cOff + 3 * ldc, l);
+    put(c40, c41, va, c, cOff + 4 * ldc, l);
+    put(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+  private static void put(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
+    x0.mul(alpha).intoArray(c, at);
+    x1.mul(alpha).intoArray(c, at + l);
+  }
+
   private static void store(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
     x0.fma(alpha, FloatVector.fromArray(V.S, c, at)).intoArray(c, at);
     x1.fma(alpha, FloatVector.fromArray(V.S, c, at + l)).intoArray(c, at + l);
-  }
-
-  /**
-   * Zeroes a full tile of C (six rows of NR) just before the kernel adds into it: the overwriting
-   * product's first k block, with the tile's lines about to be used anyway (no separate pass).
-   */
-  private static void clearTile(float[] c, int at, int ldc) {
-    final int l = V.L;
-    FloatVector zero = FloatVector.zero(V.S);
-    for (int i = 0; i < V.MR; i++, at += ldc) {
-      zero.intoArray(c, at);
-      zero.intoArray(c, at + l);
-    }
   }
 
   // ------------------------------------------------------------------- vectors and reductions
