@@ -450,18 +450,12 @@ public final class Conv2d {
         Kernels.gemm(false, false, kOut, pq, crs, 1f, w, wOff, crs, col, 0, cols, beta, y, at, pq,
             gemmThreads);
       } else {
-        // Several images interleaved ([K × P·Q·count], image fastest), then written out as NCHW.
+        // Several images interleaved ([K × P·Q·count], image fastest), then written out as NCHW
+        // with the bias added on the way.
         float[] tmp = ws.tmp(kOut * cols);
-        float beta = 0f;
-        if (bias != null) {
-          for (int k = 0; k < kOut; k++) {
-            Arrays.fill(tmp, k * cols, (k + 1) * cols, bias[biasOff + k]);
-          }
-          beta = 1f;
-        }
-        Kernels.gemm(false, false, kOut, cols, crs, 1f, w, wOff, crs, col, 0, cols, beta, tmp, 0,
+        Kernels.gemm(false, false, kOut, cols, crs, 1f, w, wOff, crs, col, 0, cols, 0f, tmp, 0,
             cols, gemmThreads);
-        deinterleave(tmp, kOut, pq, count, y, yOff + n0 * imageOut, accumulate);
+        deinterleave(tmp, kOut, pq, count, y, yOff + n0 * imageOut, accumulate, bias, biasOff);
       }
     }
   }
@@ -1010,36 +1004,42 @@ public final class Conv2d {
     }
   }
 
-  /** Inverse of {@link #interleave}: writes (or with {@code accumulate} adds) the images back. */
+  /**
+   * Inverse of {@link #interleave} plus a per-channel bias: {@code dst[i][k][pix] (+)= src[k][pix·
+   * count + i] + bias[k]} (no bias when {@code bias} is null), adding with {@code accumulate}.
+   */
   private static void deinterleave(float[] src, int channels, int pq, int count, float[] dst,
-      int dstBase, boolean accumulate) {
+      int dstBase, boolean accumulate, float[] bias, int biasOff) {
     final int cols = pq * count;
     final int image = channels * pq;
     for (int k = 0; k < channels; k++) {
+      final float b = bias == null ? 0f : bias[biasOff + k];
       int i = 0;
       for (; i + 3 < count; i += 4) { // four images per pass: contiguous reads
         int d0 = dstBase + i * image + k * pq;
         int d1 = d0 + image;
         int d2 = d1 + image;
         int d3 = d2 + image;
-        for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
-          if (accumulate) {
-            dst[d0 + pix] += src[s];
-            dst[d1 + pix] += src[s + 1];
-            dst[d2 + pix] += src[s + 2];
-            dst[d3 + pix] += src[s + 3];
-          } else {
-            dst[d0 + pix] = src[s];
-            dst[d1 + pix] = src[s + 1];
-            dst[d2 + pix] = src[s + 2];
-            dst[d3 + pix] = src[s + 3];
+        if (accumulate) {
+          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+            dst[d0 + pix] += src[s] + b;
+            dst[d1 + pix] += src[s + 1] + b;
+            dst[d2 + pix] += src[s + 2] + b;
+            dst[d3 + pix] += src[s + 3] + b;
+          }
+        } else {
+          for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
+            dst[d0 + pix] = src[s] + b;
+            dst[d1 + pix] = src[s + 1] + b;
+            dst[d2 + pix] = src[s + 2] + b;
+            dst[d3 + pix] = src[s + 3] + b;
           }
         }
       }
       for (; i < count; i++) {
         int d0 = dstBase + i * image + k * pq;
         for (int pix = 0, s = k * cols + i; pix < pq; pix++, s += count) {
-          dst[d0 + pix] = accumulate ? dst[d0 + pix] + src[s] : src[s];
+          dst[d0 + pix] = accumulate ? dst[d0 + pix] + (src[s] + b) : src[s] + b;
         }
       }
     }
