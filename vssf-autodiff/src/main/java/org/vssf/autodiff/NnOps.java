@@ -130,7 +130,8 @@ public final class NnOps {
     }
     float[] gamma = s.data;
     float[] beta = o.data;
-    float[] xhat = new float[xv.length];
+    // x̂ = (x − μ)·σ⁻¹ is not stored: the backward pass recomputes it from x with the same float
+    // operations (the same bits), which saves a batch-sized array and its memory traffic.
     float[] y = new float[xv.length];
     for (int a = 0; a < outerF; a++) {
       for (int f = 0; f < nf; f++) {
@@ -141,7 +142,6 @@ public final class NnOps {
         float b = beta[f];
         for (int i = base; i < base + innerF; i++) {
           float h = (xv[i] - mu) * is;
-          xhat[i] = h;
           y[i] = h * g + b;
         }
       }
@@ -155,11 +155,17 @@ public final class NnOps {
         protected void backward(float[] dy) {
           double[] sumDy = new double[nf];
           double[] sumDyXhat = new double[nf];
+          float[] xhat = new float[innerF]; // x̂ of one run
           for (int a = 0; a < outerF; a++) {
             for (int f = 0; f < nf; f++) {
               int base = (a * nf + f) * innerF;
+              float mu = meanF[f];
+              float is = invStd[f];
+              for (int i = 0; i < innerF; i++) {
+                xhat[i] = (xv[base + i] - mu) * is;
+              }
               sumDy[f] += k.sumAsDouble(innerF, dy, base);
-              sumDyXhat[f] += k.dotAsDouble(innerF, dy, base, xhat, base);
+              sumDyXhat[f] += k.dotAsDouble(innerF, dy, base, xhat, 0);
             }
           }
           if (needs(0)) {
@@ -171,8 +177,11 @@ public final class NnOps {
                 float m1 = (float) sumDy[f];
                 float m2 = (float) sumDyXhat[f];
                 float n = (float) count;
+                float mu = meanF[f];
+                float is = invStd[f];
                 for (int i = base; i < base + innerF; i++) {
-                  gx[i] += k * (n * dy[i] - m1 - xhat[i] * m2);
+                  float h = (xv[i] - mu) * is;
+                  gx[i] += k * (n * dy[i] - m1 - h * m2);
                 }
               }
             }
