@@ -20,7 +20,10 @@ import java.util.Arrays;
  * for weight gradients, the weight columns) is split over {@link Parallel} workers. A group's
  * columns interleave its images (image index fastest), and its input is first packed zero-padded
  * and split by column phase, so that every row of the column matrix is a few contiguous copies
- * (see {@link #packInput}); col2im is the same maps run backwards. A transposed
+ * (see {@link #packInput}); col2im is the same maps run backwards. The weight gradient is formed
+ * as {@code dwᵀ = col·dyᵀ} with the column matrix as the GEMM's untransposed left operand, and can
+ * reuse the packed input that the forward pass kept ({@link #packedInputSize}, {@link
+ * #backwardWeightFromPacked}). A transposed
  * convolution runs on the same kernels: its forward pass is the input gradient of {@link
  * ConvGeometry#convolution()}, its input gradient that convolution's forward pass, and its weight
  * gradient that convolution's weight gradient with the roles of input and output gradient swapped.
