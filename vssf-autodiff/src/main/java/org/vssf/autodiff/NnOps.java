@@ -2,6 +2,9 @@ package org.vssf.autodiff;
 
 import org.vssf.linalg.Conv2d;
 import org.vssf.linalg.ConvGeometry;
+import org.vssf.linalg.KernelSupport;
+import org.vssf.linalg.Kernels;
+import org.vssf.linalg.Parallel;
 
 /**
  * Network ops: 2-D convolution and transposed convolution (NCHW, on the linalg kernels), and batch
@@ -97,16 +100,14 @@ public final class NnOps {
     final int innerF = inner;
     final double count = (double) outer * inner;
     float[] xv = x.data;
+    // Statistics: double sums over each contiguous run (vectorised in the SIMD kernels).
+    final KernelSupport k = Kernels.support();
     double[] mean = new double[nf];
     double[] var = new double[nf];
     for (int a = 0; a < outerF; a++) {
       for (int f = 0; f < nf; f++) {
         int base = (a * nf + f) * innerF;
-        double acc = 0;
-        for (int i = 0; i < innerF; i++) {
-          acc += xv[base + i];
-        }
-        mean[f] += acc;
+        mean[f] += k.sumAsDouble(innerF, xv, base);
       }
     }
     for (int f = 0; f < nf; f++) {
@@ -115,13 +116,7 @@ public final class NnOps {
     for (int a = 0; a < outerF; a++) {
       for (int f = 0; f < nf; f++) {
         int base = (a * nf + f) * innerF;
-        double mu = mean[f];
-        double acc = 0;
-        for (int i = 0; i < innerF; i++) {
-          double dv = xv[base + i] - mu;
-          acc += dv * dv;
-        }
-        var[f] += acc;
+        var[f] += k.squaredDeviationsAsDouble(innerF, xv, base, mean[f]);
       }
     }
     float[] invStd = new float[nf];
@@ -135,7 +130,8 @@ public final class NnOps {
     }
     float[] gamma = s.data;
     float[] beta = o.data;
-    float[] xhat = new float[xv.length];
+    // x̂ = (x − μ)·σ⁻¹ is not stored: the backward pass recomputes it from x with the same float
+    // operations (the same bits), which saves a batch-sized array and its memory traffic.
     float[] y = new float[xv.length];
     for (int a = 0; a < outerF; a++) {
       for (int f = 0; f < nf; f++) {
@@ -146,7 +142,6 @@ public final class NnOps {
         float b = beta[f];
         for (int i = base; i < base + innerF; i++) {
           float h = (xv[i] - mu) * is;
-          xhat[i] = h;
           y[i] = h * g + b;
         }
       }
@@ -160,17 +155,17 @@ public final class NnOps {
         protected void backward(float[] dy) {
           double[] sumDy = new double[nf];
           double[] sumDyXhat = new double[nf];
+          float[] xhat = new float[innerF]; // x̂ of one run
           for (int a = 0; a < outerF; a++) {
             for (int f = 0; f < nf; f++) {
               int base = (a * nf + f) * innerF;
-              double s1 = 0;
-              double s2 = 0;
-              for (int i = base; i < base + innerF; i++) {
-                s1 += dy[i];
-                s2 += (double) dy[i] * xhat[i];
+              float mu = meanF[f];
+              float is = invStd[f];
+              for (int i = 0; i < innerF; i++) {
+                xhat[i] = (xv[base + i] - mu) * is;
               }
-              sumDy[f] += s1;
-              sumDyXhat[f] += s2;
+              sumDy[f] += k.sumAsDouble(innerF, dy, base);
+              sumDyXhat[f] += k.dotAsDouble(innerF, dy, base, xhat, 0);
             }
           }
           if (needs(0)) {
@@ -182,8 +177,11 @@ public final class NnOps {
                 float m1 = (float) sumDy[f];
                 float m2 = (float) sumDyXhat[f];
                 float n = (float) count;
+                float mu = meanF[f];
+                float is = invStd[f];
                 for (int i = base; i < base + innerF; i++) {
-                  gx[i] += k * (n * dy[i] - m1 - xhat[i] * m2);
+                  float h = (xv[i] - mu) * is;
+                  gx[i] += k * (n * dy[i] - m1 - h * m2);
                 }
               }
             }
@@ -262,7 +260,17 @@ public final class NnOps {
     ConvGeometry g = ConvGeometry.conv(x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],
         w.shape[2], w.shape[3], stride, stride, pad, pad);
     float[] y = new float[g.outputSize()];
-    Conv2d.forward(g, x.data, 0, w.data, 0, bias == null ? null : bias.data, 0, y, 0);
+    // When the weight will need a gradient, keep the input as the forward pass packed it for the
+    // column matrices: the weight gradient then reuses it instead of packing x again.
+    float[] packed = w.requiresGrad && Tape.isRecording()
+        ? new float[Conv2d.packedInputSize(g)] : null;
+    float[] b = bias == null ? null : bias.data;
+    if (packed != null) {
+      Conv2d.forward(g, x.data, 0, w.data, 0, b, 0, y, 0, packed, 0,
+          Parallel.defaultParallelism());
+    } else {
+      Conv2d.forward(g, x.data, 0, w.data, 0, b, 0, y, 0);
+    }
     int[] shape = {g.batch(), g.outChannels(), g.outH(), g.outW()};
     Tensor out = bias == null ? Tape.result("conv2d", shape, y, x, w)
         : Tape.result("conv2d", shape, y, new Tensor[] {x, w, bias});
@@ -277,7 +285,12 @@ public final class NnOps {
           Conv2d.backwardInput(g, gy, 0, w.data, 0, gradOf(0), 0, true);
         }
         if (needs(1)) {
-          Conv2d.backwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+          if (packed != null) {
+            Conv2d.backwardWeightFromPacked(g, packed, 0, gy, 0, gradOf(1), 0, true,
+                Parallel.defaultParallelism());
+          } else {
+            Conv2d.backwardWeight(g, x.data, 0, gy, 0, gradOf(1), 0, true);
+          }
         }
         if (inputs.length == 3 && needs(2)) {
           Conv2d.backwardBias(g, gy, 0, gradOf(2), 0, true);

@@ -120,6 +120,83 @@ class NnOpsTest extends SeededTest {
         t -> NnOps.batchNorm(t[0], t[1], t[2], new int[] {1}, 1e-3f).output, rng, x, param(2, 1, 4), param(2, 1, 4));
   }
 
+  /**
+   * The fused batch norm against a direct double-precision evaluation of the forward pass and the
+   * closed-form gradients, over NCHW shapes whose spatial runs are awkward lengths (1, 3, 5, 15,
+   * 17, 33, 35 elements: every tail of the unrolled sums), and an offset mean (the variance
+   * is a sum of squared deviations, not E[x²] − E[x]²).
+   */
+  @Test
+  void fusedBatchNormMatchesDoublePrecisionReference() {
+    int[][] shapes = {{3, 2, 1, 1}, {2, 3, 1, 3}, {1, 2, 5, 1}, {4, 3, 3, 5}, {2, 2, 1, 17},
+      {3, 1, 3, 11}, {2, 3, 5, 7}, {5, 2, 1, 1}};
+    for (int[] shape : shapes) {
+      int nb = shape[0];
+      int ch = shape[1];
+      int inner = shape[2] * shape[3];
+      float[] xv = randomFloats(Shapes.size(shape));
+      for (int i = 0; i < xv.length; i++) {
+        xv[i] = 3f + 0.5f * xv[i];
+      }
+      Tensor x = Tensor.wrap(xv, shape).requiresGrad(true);
+      Tensor s = param(1, ch, 1, 1);
+      Tensor o = param(1, ch, 1, 1);
+      float[] w = randomFloats(x.size());
+      float eps = 1e-3f;
+      NnOps.BatchNormResult r = NnOps.batchNorm(x, s, o, new int[] {0, 2, 3}, eps);
+      Ops.sum(Ops.mul(r.output, Tensor.wrap(w, shape))).backward();
+
+      double n = (double) nb * inner;
+      double[] y = new double[xv.length];
+      double[] dx = new double[xv.length];
+      double[] ds = new double[ch];
+      double[] dof = new double[ch];
+      for (int c = 0; c < ch; c++) {
+        double mean = 0;
+        for (int b = 0; b < nb; b++) {
+          for (int i = 0; i < inner; i++) {
+            mean += xv[(b * ch + c) * inner + i];
+          }
+        }
+        mean /= n;
+        double var = 0;
+        for (int b = 0; b < nb; b++) {
+          for (int i = 0; i < inner; i++) {
+            double d = xv[(b * ch + c) * inner + i] - mean;
+            var += d * d;
+          }
+        }
+        var /= n;
+        double inv = 1 / Math.sqrt(var + eps);
+        double sumDy = 0;
+        double sumDyXhat = 0;
+        for (int b = 0; b < nb; b++) {
+          for (int i = 0; i < inner; i++) {
+            int e = (b * ch + c) * inner + i;
+            double xhat = (xv[e] - mean) * inv;
+            y[e] = xhat * s.data()[c] + o.data()[c];
+            sumDy += w[e];
+            sumDyXhat += w[e] * xhat;
+          }
+        }
+        ds[c] = sumDyXhat;
+        dof[c] = sumDy;
+        for (int b = 0; b < nb; b++) {
+          for (int i = 0; i < inner; i++) {
+            int e = (b * ch + c) * inner + i;
+            double xhat = (xv[e] - mean) * inv;
+            dx[e] = s.data()[c] * inv / n * (n * w[e] - sumDy - xhat * sumDyXhat);
+          }
+        }
+      }
+      String what = "batchNorm " + Shapes.str(shape) + seedInfo();
+      assertMatches(what + " forward", y, r.output.data(), 1e-5);
+      assertMatches(what + " dx", dx, x.grad(), 1e-4);
+      assertMatches(what + " dscale", ds, s.grad(), 1e-5);
+      assertMatches(what + " doffset", dof, o.grad(), 1e-5);
+    }
+  }
+
   @Test
   void batchNormInferenceUsesGivenStatistics() {
     Tensor x = param(4, 3);

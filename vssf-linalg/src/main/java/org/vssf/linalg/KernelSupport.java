@@ -35,11 +35,46 @@ public interface KernelSupport {
       int cOff,
       int ldc);
 
+  /**
+   * {@code C = α·op(A)·op(B)} for an {@code m × n} block of C (k ≥ 1): {@link #gemmAccumulate}
+   * without reading C first, so C need not be cleared (and NaN in C does not propagate). Each
+   * element is {@code α·s₁ (+ α·s₂ …)} where {@code s₁, s₂, …} are the same partial sums over k
+   * as in {@link #gemmAccumulate}, independent of where the element lies in C.
+   */
+  void gemmOverwrite(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc);
+
   /** {@code Σ_i x_i·y_i}. */
   float dot(int n, float[] x, int xOff, float[] y, int yOff);
 
   /** {@code Σ_i x_i}. */
   float sum(int n, float[] x, int xOff);
+
+  /**
+   * {@code Σ_i x_i} accumulated in double (statistics such as batch-norm means). The order of the
+   * additions is fixed by the implementation and {@code n}.
+   */
+  double sumAsDouble(int n, float[] x, int xOff);
+
+  /** {@code Σ_i (x_i − mean)²} accumulated in double. */
+  double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean);
+
+  /** {@code Σ_i x_i·y_i} accumulated in double (each product is exact in double). */
+  double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff);
 
   /** {@code y += α·x}. */
   void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);

@@ -79,27 +79,43 @@ public final class Kernels {
     if (c == b && overlaps(cOff, cEnd, bOff, bOff + (long) ((transB ? n : k) - 1) * ldb + (transB ? k : n))) {
       throw new IllegalArgumentException(op + ": output 'c' overlaps input 'b' in the same array");
     }
-    scaleMatrix(impl, m, n, beta, c, cOff, ldc);
     if (k == 0 || alpha == 0f) {
+      scaleMatrix(impl, m, n, beta, c, cOff, ldc);
       return;
+    }
+    // β = 0: the kernels write C without reading it (no separate clearing pass).
+    final boolean overwrite = beta == 0f;
+    if (!overwrite) {
+      scaleMatrix(impl, m, n, beta, c, cOff, ldc);
     }
     long work = (long) m * n * k;
     int threads = work < GEMM_PARALLEL_THRESHOLD ? 1 : parallelism;
     if (threads == 1) {
-      impl.gemmAccumulate(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      block(impl, overwrite, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff,
+          ldc);
       return;
     }
     // Split C along its longer side into fixed blocks, one per chunk. Each element's sum is formed
     // the same way whatever block holds it, so the result does not depend on the thread count.
     if (n >= m) {
       Parallel.forEachChunk(n, threads, (chunk, from, to) ->
-          impl.gemmAccumulate(transA, transB, m, to - from, k, alpha, a, aOff, lda,
+          block(impl, overwrite, transA, transB, m, to - from, k, alpha, a, aOff, lda,
               b, transB ? bOff + from * ldb : bOff + from, ldb, c, cOff + from, ldc));
     } else {
       Parallel.forEachChunk(m, threads, (chunk, from, to) ->
-          impl.gemmAccumulate(transA, transB, to - from, n, k, alpha,
+          block(impl, overwrite, transA, transB, to - from, n, k, alpha,
               a, transA ? aOff + from : aOff + from * lda, lda, b, bOff, ldb,
               c, cOff + from * ldc, ldc));
+    }
+  }
+
+  private static void block(KernelSupport impl, boolean overwrite, boolean transA, boolean transB,
+      int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float[] c, int cOff, int ldc) {
+    if (overwrite) {
+      impl.gemmOverwrite(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    } else {
+      impl.gemmAccumulate(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
     }
   }
 
@@ -156,6 +172,28 @@ public final class Kernels {
     Checks.nonNegative("sum", "n", n);
     Checks.vector("sum", "x", x, xOff, n);
     return support().sum(n, x, xOff);
+  }
+
+  /** {@code Σ_i x_i} accumulated in double. */
+  public static double sumAsDouble(int n, float[] x, int xOff) {
+    Checks.nonNegative("sumAsDouble", "n", n);
+    Checks.vector("sumAsDouble", "x", x, xOff, n);
+    return support().sumAsDouble(n, x, xOff);
+  }
+
+  /** {@code Σ_i (x_i − mean)²} accumulated in double. */
+  public static double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean) {
+    Checks.nonNegative("squaredDeviationsAsDouble", "n", n);
+    Checks.vector("squaredDeviationsAsDouble", "x", x, xOff, n);
+    return support().squaredDeviationsAsDouble(n, x, xOff, mean);
+  }
+
+  /** {@code Σ_i x_i·y_i} accumulated in double. */
+  public static double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff) {
+    Checks.nonNegative("dotAsDouble", "n", n);
+    Checks.vector("dotAsDouble", "x", x, xOff, n);
+    Checks.vector("dotAsDouble", "y", y, yOff, n);
+    return support().dotAsDouble(n, x, xOff, y, yOff);
   }
 
   /** {@code y += α·x}. */

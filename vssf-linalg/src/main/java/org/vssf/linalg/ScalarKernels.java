@@ -41,6 +41,19 @@ public final class ScalarKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(false, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmOverwrite(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(true, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** {@code C (+)= α·op(A)·op(B)}; with {@code overwrite} the first k block stores instead of adding. */
+  private static void gemm(boolean overwrite, boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
     Workspace ws = WORKSPACE.get();
     float[][] bRows = ws.bRows;
     float[] c0 = ws.cRows[0];
@@ -78,15 +91,16 @@ public final class ScalarKernels implements KernelSupport {
             }
           }
           int cBase = cOff + i * ldc + jc;
-          addScaled(nc, alpha, c0, c, cBase);
+          boolean store = overwrite && pc == 0;
+          addScaled(store, nc, alpha, c0, c, cBase);
           if (rows > 1) {
-            addScaled(nc, alpha, c1, c, cBase + ldc);
+            addScaled(store, nc, alpha, c1, c, cBase + ldc);
           }
           if (rows > 2) {
-            addScaled(nc, alpha, c2, c, cBase + 2 * ldc);
+            addScaled(store, nc, alpha, c2, c, cBase + 2 * ldc);
           }
           if (rows > 3) {
-            addScaled(nc, alpha, c3, c, cBase + 3 * ldc);
+            addScaled(store, nc, alpha, c3, c, cBase + 3 * ldc);
           }
         }
       }
@@ -110,9 +124,16 @@ public final class ScalarKernels implements KernelSupport {
     }
   }
 
-  private static void addScaled(int n, float alpha, float[] src, float[] dst, int dstOff) {
-    for (int j = 0; j < n; j++) {
-      dst[dstOff + j] += alpha * src[j];
+  private static void addScaled(boolean store, int n, float alpha, float[] src, float[] dst,
+      int dstOff) {
+    if (store) {
+      for (int j = 0; j < n; j++) {
+        dst[dstOff + j] = alpha * src[j];
+      }
+    } else {
+      for (int j = 0; j < n; j++) {
+        dst[dstOff + j] += alpha * src[j];
+      }
     }
   }
 
@@ -152,6 +173,71 @@ public final class ScalarKernels implements KernelSupport {
       s0 += x[xOff + i];
     }
     return (s0 + s1) + (s2 + s3);
+  }
+
+  // Double accumulations: four partial sums keep four independent add chains in flight (one chain
+  // is latency-bound at about one element per 4 cycles).
+
+  @Override
+  public double sumAsDouble(int n, float[] x, int xOff) {
+    double a0 = 0;
+    double a1 = 0;
+    double a2 = 0;
+    double a3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      a0 += x[xOff + i];
+      a1 += x[xOff + i + 1];
+      a2 += x[xOff + i + 2];
+      a3 += x[xOff + i + 3];
+    }
+    for (; i < n; i++) {
+      a0 += x[xOff + i];
+    }
+    return (a0 + a1) + (a2 + a3);
+  }
+
+  @Override
+  public double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean) {
+    double a0 = 0;
+    double a1 = 0;
+    double a2 = 0;
+    double a3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      double d0 = x[xOff + i] - mean;
+      double d1 = x[xOff + i + 1] - mean;
+      double d2 = x[xOff + i + 2] - mean;
+      double d3 = x[xOff + i + 3] - mean;
+      a0 += d0 * d0;
+      a1 += d1 * d1;
+      a2 += d2 * d2;
+      a3 += d3 * d3;
+    }
+    for (; i < n; i++) {
+      double d = x[xOff + i] - mean;
+      a0 += d * d;
+    }
+    return (a0 + a1) + (a2 + a3);
+  }
+
+  @Override
+  public double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff) {
+    double a0 = 0;
+    double a1 = 0;
+    double a2 = 0;
+    double a3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      a0 += (double) x[xOff + i] * y[yOff + i];
+      a1 += (double) x[xOff + i + 1] * y[yOff + i + 1];
+      a2 += (double) x[xOff + i + 2] * y[yOff + i + 2];
+      a3 += (double) x[xOff + i + 3] * y[yOff + i + 3];
+    }
+    for (; i < n; i++) {
+      a0 += (double) x[xOff + i] * y[yOff + i];
+    }
+    return (a0 + a1) + (a2 + a3);
   }
 
   @Override

@@ -372,6 +372,83 @@ class Conv2dTest extends SeededTest {
     }
   }
 
+  /**
+   * Small outputs and larger batches, so that many images share one GEMM (image-interleaved
+   * columns, a short last group): odd sizes, strides 1–3 (also larger than the kernel), padding
+   * 0–2, both kinds of layer.
+   */
+  @Test
+  void manyImagesPerGroupMatchDirectDefinition() {
+    for (int rep = 0; rep < 80; rep++) {
+      int kh = 1 + rng.nextInt(4);
+      int kw = 1 + rng.nextInt(4);
+      int sh = 1 + rng.nextInt(3);
+      int sw = 1 + rng.nextInt(3);
+      int ph = rng.nextInt(3);
+      int pw = rng.nextInt(3);
+      int batch = 4 + rng.nextInt(37);
+      ConvGeometry g;
+      if (rng.nextBoolean()) {
+        int h = Math.max(Math.max(1, kh - 2 * ph), 1 + rng.nextInt(9));
+        int w = Math.max(Math.max(1, kw - 2 * pw), 1 + rng.nextInt(9));
+        g = ConvGeometry.conv(batch, 1 + rng.nextInt(4), h, w, 1 + rng.nextInt(5), kh, kw, sh, sw,
+            ph, pw);
+      } else {
+        int h = 1 + rng.nextInt(4);
+        int w = 1 + rng.nextInt(4);
+        ph = Math.min(ph, ((h - 1) * sh + kh - 1) / 2);
+        pw = Math.min(pw, ((w - 1) * sw + kw - 1) / 2);
+        g = ConvGeometry.transposed(batch, 1 + rng.nextInt(4), h, w, 1 + rng.nextInt(5), kh, kw,
+            sh, sw, ph, pw);
+      }
+      checkLayer(g, 1 + rng.nextInt(3), "many images #" + rep);
+    }
+  }
+
+  /**
+   * The forward pass that keeps its packed input gives the same output bits, and the weight
+   * gradient from that packed input the same bits as the one from x, for any thread count; every
+   * element of the packed range is written (it starts as NaN, which would otherwise reach dw).
+   */
+  @Test
+  void weightGradientFromPackedInputIsBitwiseTheSame() {
+    for (int rep = 0; rep < 120; rep++) {
+      ConvGeometry g = randomConv();
+      if (rep % 3 == 0) {
+        g = g.withBatch(4 + rng.nextInt(30)); // many images per GEMM
+      }
+      String what = "packed " + g + seedInfo();
+      float[] x = randomFloats(g.inputSize());
+      float[] w = randomFloats(g.weightSize());
+      float[] b = randomFloats(g.outChannels());
+      float[] dy = randomFloats(g.outputSize());
+      int threads = 1 + rng.nextInt(3);
+      float[] y = new float[g.outputSize()];
+      Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, threads);
+      float[] dw = randomFloats(g.weightSize());
+      float[] dwPacked = dw.clone();
+      boolean acc = rng.nextBoolean();
+      Conv2d.backwardWeight(g, x, 0, dy, 0, dw, 0, acc, threads);
+
+      int off = rng.nextInt(4);
+      float[] packed = new float[off + Conv2d.packedInputSize(g) + 2];
+      Arrays.fill(packed, Float.NaN);
+      float[] y2 = new float[g.outputSize()];
+      Conv2d.forward(g, x, 0, w, 0, b, 0, y2, 0, packed, off, 1 + rng.nextInt(3));
+      assertArrayEquals(y, y2, what + ": forward output");
+      Conv2d.backwardWeightFromPacked(g, packed, off, dy, 0, dwPacked, 0, acc, threads);
+      assertArrayEquals(dw, dwPacked, what + ": weight gradient, accumulate=" + acc);
+    }
+    ConvGeometry g = ConvGeometry.conv(2, 3, 8, 8, 4, 3, 2, 1);
+    assertMessage(IllegalArgumentException.class, "Conv2d.forward: array 'packed' too short",
+        () -> Conv2d.forward(g, new float[g.inputSize()], 0, new float[g.weightSize()], 0, null, 0,
+            new float[g.outputSize()], 0, new float[Conv2d.packedInputSize(g) - 1], 0, 1));
+    assertMessage(IllegalArgumentException.class,
+        "Conv2d.backwardWeightFromPacked: array 'packed' too short",
+        () -> Conv2d.backwardWeightFromPacked(g, new float[3], 0, new float[g.outputSize()], 0,
+            new float[g.weightSize()], 0, false, 1));
+  }
+
   /** {@code ⟨A·u, v⟩ = ⟨u, Aᵀ·v⟩} for the input and weight gradients of both kinds of layer. */
   @Test
   void gradientsAreAdjointsOfTheForwardPass() {
@@ -593,10 +670,13 @@ class Conv2dTest extends SeededTest {
   void bitwiseIdenticalForAnyThreadCount() {
     ConvGeometry[] geoms = {
       ConvGeometry.conv(7, 8, 16, 16, 16, 4, 2, 1), // grouped images, several weight blocks
+      ConvGeometry.conv(37, 32, 8, 8, 64, 4, 2, 1), // 16 images per GEMM, a short last group
+      ConvGeometry.conv(19, 7, 9, 9, 12, 3, 2, 1), // weight blocks that split a channel
       ConvGeometry.conv(5, 4, 34, 34, 8, 3, 1, 0), // one image per GEMM
       ConvGeometry.conv(9, 64, 4, 4, 16, 4, 1, 0), // 1×1 output
       ConvGeometry.conv(1, 6, 40, 40, 7, 5, 1, 2), // batch 1: threads inside the GEMM
       ConvGeometry.transposed(7, 16, 8, 8, 8, 4, 2, 1),
+      ConvGeometry.transposed(21, 16, 4, 4, 8, 4, 2, 1),
       ConvGeometry.transposed(9, 16, 1, 1, 64, 4, 1, 0),
       ConvGeometry.transposed(3, 8, 16, 16, 3, 4, 2, 1),
     };

@@ -168,6 +168,47 @@ class ElementwiseTest extends SeededTest {
     }
   }
 
+  /** The double-accumulating reductions against sums formed in double, with offsets. */
+  @Test
+  void doubleAccumulatingReductions() {
+    for (KernelSupport k : KernelImplementations.all()) {
+      for (int n : LENGTHS) {
+        int xo = rng.nextInt(5);
+        int yo = rng.nextInt(5);
+        String at = k.name() + " n=" + n + ": ";
+        float[] x = input(n, xo, 3);
+        float[] y = input(n, yo, 3);
+        for (int i = 0; i < n; i++) {
+          x[xo + i] += 5f; // an offset mean, so deviations matter
+        }
+        double mean = n == 0 ? 0 : 5.0 + 0.01 * rng.nextDouble();
+        double sum = 0;
+        double sumMag = 0;
+        double sq = 0;
+        double dot = 0;
+        double dotMag = 0;
+        for (int i = 0; i < n; i++) {
+          sum += x[xo + i];
+          sumMag += Math.abs(x[xo + i]);
+          double d = x[xo + i] - mean;
+          sq += d * d;
+          dot += (double) x[xo + i] * y[yo + i];
+          dotMag += Math.abs((double) x[xo + i] * y[yo + i]);
+        }
+        double tol = 1e-13 * (n + 1);
+        assertEquals(sum, k.sumAsDouble(n, x, xo), tol * sumMag, at + "sumAsDouble" + seedInfo());
+        assertEquals(sq, k.squaredDeviationsAsDouble(n, x, xo, mean), tol * sq + 1e-300,
+            at + "squaredDeviationsAsDouble" + seedInfo());
+        assertEquals(dot, k.dotAsDouble(n, x, xo, y, yo), tol * dotMag,
+            at + "dotAsDouble" + seedInfo());
+      }
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Kernels.dotAsDouble(3, new float[3], 1, new float[3], 0));
+    assertEquals("dotAsDouble: array 'x' too short: needs 3 elements from offset 1, has 3",
+        e.getMessage());
+  }
+
   @Test
   void specialValuesBehaveTheSameEverywhere() {
     float[] x = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 30f, -30f,

@@ -137,20 +137,106 @@ class GemmTest extends SeededTest {
   @Test
   void skinnyPathMatchesDirectPathBitwise() {
     // One thread: n = 40 takes the direct path. Three threads split n into chunks of 13–14 columns,
-    // which take the transposed (skinny) path. k is large enough to pass the parallel threshold.
+    // which take the transposed (skinny) path when A is transposed (an untransposed A stays on the
+    // direct path, read in place). k is large enough to pass the parallel threshold.
     for (KernelSupport impl : KernelImplementations.all()) {
       int m = 30;
       int n = 40;
       int k = 14_000;
       float[] a = randomFloats(m * k);
+      float[] at = new float[k * m];
+      for (int i = 0; i < m; i++) {
+        for (int p = 0; p < k; p++) {
+          at[p * m + i] = a[i * k + p];
+        }
+      }
       float[] b = randomFloats(k * n);
       float[] one = new float[m * n];
       float[] three = new float[m * n];
+      float[] threeT = new float[m * n];
       Kernels.gemm(impl, false, false, m, n, k, 0.5f, a, 0, k, b, 0, n, 0f, one, 0, n, 1);
       Kernels.gemm(impl, false, false, m, n, k, 0.5f, a, 0, k, b, 0, n, 0f, three, 0, n, 3);
-      assertArrayEquals(one, three, impl.name() + ": skinny chunks differ from the direct path");
+      Kernels.gemm(impl, true, false, m, n, k, 0.5f, at, 0, m, b, 0, n, 0f, threeT, 0, n, 3);
+      assertArrayEquals(one, three, impl.name() + ": chunks differ from one call");
+      assertArrayEquals(one, threeT, impl.name() + ": skinny chunks differ from the direct path");
       check(impl, false, false, 300, 5, 70, 1);
       check(impl, true, true, 300, 5, 70, 1);
+    }
+  }
+
+  /**
+   * An untransposed A is read in place (full six-row panels) while a transposed one is packed, and
+   * B packs differently when transposed; all must give the same bits. Sizes cover partial row and
+   * column panels, several MC, KC and NC blocks, skinny outputs, and leading dimensions larger
+   * than k.
+   */
+  @Test
+  void inPlaceOperandsMatchPackedOperandsBitwise() {
+    int[][] shapes = {{6, 32, 5}, {7, 33, 17}, {71, 40, 300}, {150, 97, 513}, {13, 5, 70},
+      {300, 16, 129}, {1, 64, 9}, {48, 16, 2000}, {72, 1100, 40}, {64, 257, 600}};
+    for (KernelSupport impl : KernelImplementations.all()) {
+      for (int[] sh : shapes) {
+        int m = sh[0];
+        int n = sh[1];
+        int k = sh[2];
+        int lda = k + rng.nextInt(3);
+        float[] a = randomFloats(m * lda);
+        float[] at = new float[k * m];
+        for (int i = 0; i < m; i++) {
+          for (int p = 0; p < k; p++) {
+            at[p * m + i] = a[i * lda + p];
+          }
+        }
+        float[] b = randomFloats(k * n);
+        float[] c0 = randomFloats(m * n);
+        float[] direct = c0.clone();
+        float[] packed = c0.clone();
+        Kernels.gemm(impl, false, false, m, n, k, 0.75f, a, 0, lda, b, 0, n, 1f, direct, 0, n, 1);
+        Kernels.gemm(impl, true, false, m, n, k, 0.75f, at, 0, m, b, 0, n, 1f, packed, 0, n, 1);
+        assertArrayEquals(packed, direct, impl.name() + " m=" + m + " n=" + n + " k=" + k);
+        // The same product with B given transposed.
+        float[] bt = new float[n * k];
+        for (int p = 0; p < k; p++) {
+          for (int j = 0; j < n; j++) {
+            bt[j * k + p] = b[p * n + j];
+          }
+        }
+        float[] packedB = c0.clone();
+        Kernels.gemm(impl, false, true, m, n, k, 0.75f, a, 0, lda, bt, 0, k, 1f, packedB, 0, n, 1);
+        assertArrayEquals(packedB, direct, impl.name() + " B, m=" + m + " n=" + n + " k=" + k);
+      }
+    }
+  }
+
+  /**
+   * With β = 0 the kernels store into C instead of clearing it first; over several k blocks, both
+   * transposes of A, partial tiles and thread splits, that equals (up to the sign of zero) β = 1
+   * on a cleared C, and never reads C (it starts as NaN).
+   */
+  @Test
+  void betaZeroStoresTheSameSumsAsAccumulatingIntoZero() {
+    int[][] shapes = {{37, 45, 600}, {6, 64, 257}, {100, 7, 300}, {13, 33, 5}};
+    for (KernelSupport impl : KernelImplementations.all()) {
+      for (int[] sh : shapes) {
+        for (boolean ta : new boolean[] {false, true}) {
+          int m = sh[0];
+          int n = sh[1];
+          int k = sh[2];
+          float[] a = randomFloats(m * k);
+          float[] b = randomFloats(k * n);
+          for (int threads = 1; threads <= 2; threads++) {
+            float[] stored = new float[m * n];
+            java.util.Arrays.fill(stored, Float.NaN);
+            float[] added = new float[m * n];
+            Kernels.gemm(impl, ta, false, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, n, 0f, stored, 0,
+                n, threads);
+            Kernels.gemm(impl, ta, false, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, n, 1f, added, 0,
+                n, threads);
+            assertArrayEquals(added, stored, 0f, impl.name() + " " + m + "x" + n + "x" + k
+                + " transA=" + ta + " threads=" + threads);
+          }
+        }
+      }
     }
   }
 

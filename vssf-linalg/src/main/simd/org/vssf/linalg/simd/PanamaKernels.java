@@ -1,8 +1,10 @@
 package org.vssf.linalg.simd;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.vssf.linalg.KernelSupport;
 import org.vssf.linalg.ScalarKernels;
@@ -24,6 +26,11 @@ public final class PanamaKernels implements KernelSupport {
     static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
+    /** Doubles of the preferred shape, and floats of half that shape: one lane each per double. */
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FD =
+        VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    static final int DL = D.length();
   }
 
   static final int KC = Integer.getInteger("vssf.gemm.kc", 256);
@@ -63,23 +70,46 @@ public final class PanamaKernels implements KernelSupport {
   @Override
   public void gemmAccumulate(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    if (n <= V.NR / 2 && m > n) {
+    gemm(false, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmOverwrite(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm(true, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  private static void gemm(boolean overwrite, boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
+    if (n <= V.NR / 2 && m > n && transA) {
       // Skinny C: most of every NR-wide tile would be padding. Compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead,
       // storing tiles transposed. Each element still gets the same FMA chain, so the result is
-      // bitwise the same as the direct path.
-      blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
+      // bitwise the same as the direct path. Only for a transposed A, which then packs with plain
+      // copies: an untransposed A is read in place here, while the transposed path would have to
+      // transpose all of it while packing (about twice the cost of the padded FMAs it saves).
+      blocked(!transB, !transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true,
+          overwrite);
     } else {
-      blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
+      blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false,
+          overwrite);
     }
   }
 
   /**
    * The blocked product {@code D += α·op(A)·op(B)} where D is C itself, or Cᵀ when {@code
    * cTransposed} (then D's element (i, j) lives at {@code c[cOff + j·ldc + i]}).
+   *
+   * <p>A row-major (untransposed) A is not packed: the kernel reads its six rows in place, since
+   * every element is used once per B panel either way and the copy would cost as much as the
+   * reads (it dominated products with few columns, such as convolution weight gradients). Only a
+   * last panel of fewer than six rows is packed, zero-padded. Packed or not, each element of D
+   * gets the same chain of FMAs. With {@code overwrite}, the first k block stores {@code α·tile}
+   * instead of adding it (D is never read), in full and in edge tiles alike.
    */
   private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
-      boolean cTransposed) {
+      boolean cTransposed, boolean overwrite) {
     final int mr = V.MR;
     final int nr = V.NR;
     Workspace ws = WORKSPACE.get();
@@ -90,9 +120,14 @@ public final class PanamaKernels implements KernelSupport {
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         packB(transB, b, bOff, ldb, pc, jc, kc, nc, bp);
+        final boolean add = !(overwrite && pc == 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, pc, mc, kc, ap);
+          // Rows [ic, ic + direct) are read in place; the rest is packed into ap from 0.
+          int direct = transA ? 0 : mc / mr * mr;
+          if (direct < mc) {
+            packA(transA, a, aOff, lda, ic + direct, pc, mc - direct, kc, ap);
+          }
           for (int jr = 0; jr < nc; jr += nr) {
             int nn = Math.min(nr, nc - jr);
             int bPanel = jr * kc;
@@ -100,14 +135,29 @@ public final class PanamaKernels implements KernelSupport {
               int mm = Math.min(mr, mc - ir);
               int row = ic + ir;
               int col = jc + jr;
+              boolean inPlace = ir < direct;
+              float[] as = inPlace ? a : ap;
+              int at = inPlace ? aOff + row * lda + pc : (ir - direct) * kc;
               if (!cTransposed && mm == mr && nn == nr) {
-                kernel(kc, alpha, ap, ir * kc, bp, bPanel, c, cOff + row * ldc + col, ldc);
+                int cAt = cOff + row * ldc + col;
+                if (inPlace) {
+                  if (add) {
+                    kernelRows(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
+                  } else {
+                    kernelRowsStore(kc, alpha, a, at, lda, bp, bPanel, c, cAt, ldc);
+                  }
+                } else if (add) {
+                  kernel(kc, alpha, ap, at, bp, bPanel, c, cAt, ldc);
+                } else {
+                  kernelStore(kc, alpha, ap, at, bp, bPanel, c, cAt, ldc);
+                }
               } else {
                 // D(row + i, col + j) sits at c[at + i·di + j·dj].
-                int at = cTransposed ? cOff + col * ldc + row : cOff + row * ldc + col;
+                int dAt = cTransposed ? cOff + col * ldc + row : cOff + row * ldc + col;
                 int di = cTransposed ? 1 : ldc;
                 int dj = cTransposed ? ldc : 1;
-                viaTile(kc, alpha, ap, ir * kc, bp, bPanel, c, at, di, dj, mm, nn, ws.tile);
+                viaTile(kc, alpha, as, at, inPlace ? lda : 0, bp, bPanel, c, dAt, di, dj, mm, nn,
+                    ws.tile, add);
               }
             }
           }
@@ -119,12 +169,14 @@ public final class PanamaKernels implements KernelSupport {
   /**
    * Runs the full kernel on a copy of a partial or strided tile of D (element (i, j) at {@code
    * c[at + i·di + j·dj]}), then copies the valid part back: the same arithmetic as a direct store.
+   * A is a packed panel at {@code apOff} when {@code lda == 0}, else six rows in place from
+   * {@code apOff} with leading dimension {@code lda}.
    */
-  private static void viaTile(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
-      float[] c, int at, int di, int dj, int mm, int nn, float[] tile) {
+  private static void viaTile(int kc, float alpha, float[] ap, int apOff, int lda, float[] bp,
+      int bpOff, float[] c, int at, int di, int dj, int mm, int nn, float[] tile, boolean add) {
     final int nr = V.NR;
     java.util.Arrays.fill(tile, 0f);
-    for (int i = 0; i < mm; i++) {
+    for (int i = 0; add && i < mm; i++) {
       int src = at + i * di;
       if (dj == 1) {
         System.arraycopy(c, src, tile, i * nr, nn);
@@ -134,7 +186,17 @@ public final class PanamaKernels implements KernelSupport {
         }
       }
     }
-    kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+    if (lda == 0) {
+      if (add) {
+        kernel(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+      } else {
+        kernelStore(kc, alpha, ap, apOff, bp, bpOff, tile, 0, nr);
+      }
+    } else if (add) {
+      kernelRows(kc, alpha, ap, apOff, lda, bp, bpOff, tile, 0, nr);
+    } else {
+      kernelRowsStore(kc, alpha, ap, apOff, lda, bp, bpOff, tile, 0, nr);
+    }
     for (int i = 0; i < mm; i++) {
       int dst = at + i * di;
       if (dj == 1) {
@@ -168,7 +230,9 @@ public final class PanamaKernels implements KernelSupport {
       }
       if (rows < mr) {
         for (int p = 0; p < kc; p++) {
-          java.util.Arrays.fill(dst, base + p * mr + rows, base + (p + 1) * mr, 0f);
+          for (int z = base + p * mr + rows; z < base + (p + 1) * mr; z++) {
+            dst[z] = 0f;
+          }
         }
       }
     }
@@ -195,7 +259,9 @@ public final class PanamaKernels implements KernelSupport {
       }
       if (cols < nr) {
         for (int p = 0; p < kc; p++) {
-          java.util.Arrays.fill(dst, base + p * nr + cols, base + (p + 1) * nr, 0f);
+          for (int z = base + p * nr + cols; z < base + (p + 1) * nr; z++) {
+            dst[z] = 0f;
+          }
         }
       }
     }
@@ -251,6 +317,176 @@ public final class PanamaKernels implements KernelSupport {
     store(c50, c51, va, c, cOff + 5 * ldc, l);
   }
 
+  /**
+   * {@link #kernel} with A read in place: its six rows start at {@code a[aOff + i·lda]}, element p
+   * of row i at {@code a[aOff + i·lda + p]}. The same FMAs in the same order as the packed form.
+   */
+  private static void kernelRows(int kc, float alpha, float[] a, int aOff, int lda, float[] bp,
+      int bpOff, float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    final int r0 = aOff;
+    final int r1 = r0 + lda;
+    final int r2 = r1 + lda;
+    final int r3 = r2 + lda;
+    final int r4 = r3 + lda;
+    final int r5 = r4 + lda;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, a[r0 + p]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, a[r1 + p]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, a[r2 + p]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, a[r3 + p]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, a[r4 + p]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, a[r5 + p]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    store(c00, c01, va, c, cOff, l);
+    store(c10, c11, va, c, cOff + ldc, l);
+    store(c20, c21, va, c, cOff + 2 * ldc, l);
+    store(c30, c31, va, c, cOff + 3 * ldc, l);
+    store(c40, c41, va, c, cOff + 4 * ldc, l);
+    store(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+
+  /**
+   * {@link #kernel} storing {@code α·tile} without reading C: the first k block of an overwriting
+   * product. A separate copy rather than a flag, which would push the kernel past C2's inlining
+   * budget (the Vector API then boxes every vector).
+   */
+  private static void kernelStore(int kc, float alpha, float[] ap, int apOff, float[] bp, int bpOff,
+      float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    int ai = apOff;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, ai += 6, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, ap[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, ap[ai + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, ap[ai + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, ap[ai + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, ap[ai + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, ap[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    put(c00, c01, va, c, cOff, l);
+    put(c10, c11, va, c, cOff + ldc, l);
+    put(c20, c21, va, c, cOff + 2 * ldc, l);
+    put(c30, c31, va, c, cOff + 3 * ldc, l);
+    put(c40, c41, va, c, cOff + 4 * ldc, l);
+    put(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+  /** {@link #kernelRows} storing {@code α·tile} without reading C (see {@link #kernelStore}). */
+  private static void kernelRowsStore(int kc, float alpha, float[] a, int aOff, int lda, float[] bp,
+      int bpOff, float[] c, int cOff, int ldc) {
+    final VectorSpecies<Float> s = V.S;
+    final int l = V.L;
+    FloatVector c00 = FloatVector.zero(s);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    final int r0 = aOff;
+    final int r1 = r0 + lda;
+    final int r2 = r1 + lda;
+    final int r3 = r2 + lda;
+    final int r4 = r3 + lda;
+    final int r5 = r4 + lda;
+    int bi = bpOff;
+    for (int p = 0; p < kc; p++, bi += 2 * l) {
+      FloatVector b0 = FloatVector.fromArray(s, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(s, bp, bi + l);
+      FloatVector a0 = FloatVector.broadcast(s, a[r0 + p]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(s, a[r1 + p]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(s, a[r2 + p]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(s, a[r3 + p]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(s, a[r4 + p]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(s, a[r5 + p]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector va = FloatVector.broadcast(s, alpha);
+    put(c00, c01, va, c, cOff, l);
+    put(c10, c11, va, c, cOff + ldc, l);
+    put(c20, c21, va, c, cOff + 2 * ldc, l);
+    put(c30, c31, va, c, cOff + 3 * ldc, l);
+    put(c40, c41, va, c, cOff + 4 * ldc, l);
+    put(c50, c51, va, c, cOff + 5 * ldc, l);
+  }
+  private static void put(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
+    x0.mul(alpha).intoArray(c, at);
+    x1.mul(alpha).intoArray(c, at + l);
+  }
+
   private static void store(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int at, int l) {
     x0.fma(alpha, FloatVector.fromArray(V.S, c, at)).intoArray(c, at);
     x1.fma(alpha, FloatVector.fromArray(V.S, c, at + l)).intoArray(c, at + l);
@@ -301,6 +537,66 @@ public final class PanamaKernels implements KernelSupport {
     float r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     for (; i < n; i++) {
       r += x[xOff + i];
+    }
+    return r;
+  }
+
+  /** {@code x[at .. at + DL)} widened to doubles. */
+  private static DoubleVector widen(float[] x, int at) {
+    return (DoubleVector) FloatVector.fromArray(V.FD, x, at).convertShape(VectorOperators.F2D, V.D, 0);
+  }
+
+  @Override
+  public double sumAsDouble(int n, float[] x, int xOff) {
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = acc0.add(widen(x, xOff + i));
+      acc1 = acc1.add(widen(x, xOff + i + l));
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += x[xOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public double squaredDeviationsAsDouble(int n, float[] x, int xOff, double mean) {
+    final int l = V.DL;
+    DoubleVector mu = DoubleVector.broadcast(V.D, mean);
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      DoubleVector d0 = widen(x, xOff + i).sub(mu);
+      DoubleVector d1 = widen(x, xOff + i + l).sub(mu);
+      acc0 = d0.fma(d0, acc0);
+      acc1 = d1.fma(d1, acc1);
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      double d = x[xOff + i] - mean;
+      r += d * d;
+    }
+    return r;
+  }
+
+  @Override
+  public double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff) {
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(V.D);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = widen(x, xOff + i).fma(widen(y, yOff + i), acc0);
+      acc1 = widen(x, xOff + i + l).fma(widen(y, yOff + i + l), acc1);
+    }
+    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      r += (double) x[xOff + i] * y[yOff + i];
     }
     return r;
   }
