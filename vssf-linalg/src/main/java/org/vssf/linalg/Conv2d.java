@@ -57,32 +57,25 @@ public final class Conv2d {
     float[] xt = new float[0];
     float[] acc = new float[0];
 
+    /** {@code current} if it holds {@code size} floats, else a new array of that size. */
+    private static float[] atLeast(float[] current, int size) {
+      return current.length >= size ? current : new float[size];
+    }
+
     float[] acc(int size) {
-      if (acc.length < size) {
-        acc = new float[size];
-      }
-      return acc;
+      return acc = atLeast(acc, size);
     }
 
     float[] xt(int size) {
-      if (xt.length < size) {
-        xt = new float[size];
-      }
-      return xt;
+      return xt = atLeast(xt, size);
     }
 
     float[] col(int size) {
-      if (col.length < size) {
-        col = new float[size];
-      }
-      return col;
+      return col = atLeast(col, size);
     }
 
     float[] tmp(int size) {
-      if (tmp.length < size) {
-        tmp = new float[size];
-      }
-      return tmp;
+      return tmp = atLeast(tmp, size);
     }
   }
 
