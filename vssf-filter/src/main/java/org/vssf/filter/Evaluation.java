@@ -45,6 +45,15 @@ public final class Evaluation {
    */
   public static Metrics evaluate(LinearGaussianDynamics dynamics, List<Sensor> sensors,
       List<Tensor> observations, List<Tensor> masks, Tensor controls, Tensor truth, int[] components) {
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      FilterResult f = InformationFilter.run(dynamics, sensors, observations, masks, controls);
+      return evaluate(dynamics, f, controls, truth, components);
+    }
+  }
+
+  /** As above for a filter already run (its means are then not computed twice). */
+  public static Metrics evaluate(LinearGaussianDynamics dynamics, FilterResult f, Tensor controls, Tensor truth,
+      int[] components) {
     int m = dynamics.latentSize();
     int[] ts = truth.shape();
     if (ts.length != 3 || ts[2] != m) {
@@ -64,7 +73,6 @@ public final class Evaluation {
     float[] z = truth.data();
     double[] acc = new double[6];
     try (Tape.Scope noGrad = Tape.noGrad()) {
-      FilterResult f = InformationFilter.run(dynamics, sensors, observations, masks, controls);
       if (f.steps() != steps || f.filteredMean(0).dim(0) != b) {
         throw new IllegalArgumentException("Evaluation: truth " + java.util.Arrays.toString(ts)
             + " does not match the observations' batch and steps");

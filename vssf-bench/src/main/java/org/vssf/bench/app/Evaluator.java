@@ -70,7 +70,8 @@ public final class Evaluator {
         Tensor controls = data.controls(idx);
         Tensor u = controls == null ? null : Ops.slice(controls, 1, 0, length - 1);
         Tensor states = Ops.slice(data.states(idx), 1, 0, length);
-        Evaluation.Metrics e = Evaluation.evaluate(model.dynamics, sensors, obs, null, u, states, comps);
+        FilterResult f = InformationFilter.run(model.dynamics, sensors, obs, null, u);
+        Evaluation.Metrics e = Evaluation.evaluate(model.dynamics, f, u, states, comps);
         double w = count;
         sums[0] += w * e.filterMse;
         sums[1] += w * e.smootherMse;
@@ -78,7 +79,6 @@ public final class Evaluator {
         sums[3] += w * e.filterCoverage2Sigma;
         sums[4] += w * e.smootherNll;
         sums[5] += w * e.smootherCoverage2Sigma;
-        FilterResult f = InformationFilter.run(model.dynamics, sensors, obs, null, u);
         float[] s = states.data();
         for (int t = 0; t < length; t++) {
           float[] mu = f.filteredMean(t).data();
