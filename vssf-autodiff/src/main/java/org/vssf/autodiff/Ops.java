@@ -396,11 +396,47 @@ public final class Ops {
       }
     }
     int n = x.data.length;
-    Broadcast map = new Broadcast(kept, x.shape);
     float[] xv = x.data;
     double[] acc = new double[Shapes.size(kept)];
-    for (int i = 0; i < n; i++) {
-      acc[map.map(i)] += xv[i];
+    // When the reduced axes are one contiguous run, x is [outer, red, inner] and the sum needs no
+    // index mapping; each output still adds its terms in increasing index order (same result).
+    int first = -1;
+    int last = -1;
+    for (int d = 0; d < rank; d++) {
+      if (reduce[d]) {
+        first = first < 0 ? d : first;
+        last = d;
+      }
+    }
+    boolean contiguous = first >= 0;
+    for (int d = first; contiguous && d <= last; d++) {
+      contiguous = reduce[d];
+    }
+    final int red = contiguous ? Shapes.size(java.util.Arrays.copyOfRange(x.shape, first, last + 1)) : 0;
+    final int inner = contiguous ? Shapes.size(java.util.Arrays.copyOfRange(x.shape, last + 1, rank)) : 0;
+    final int outer = contiguous ? Shapes.size(java.util.Arrays.copyOfRange(x.shape, 0, first)) : 0;
+    Broadcast map = contiguous ? null : new Broadcast(kept, x.shape);
+    if (contiguous && inner == 1) { // a sum over trailing axes: one running sum in a register
+      for (int o = 0, xi = 0; o < outer; o++) {
+        double sum = 0;
+        for (int r = 0; r < red; r++) {
+          sum += xv[xi++];
+        }
+        acc[o] = sum;
+      }
+    } else if (contiguous) {
+      for (int o = 0, xi = 0; o < outer; o++) {
+        int base = o * inner;
+        for (int r = 0; r < red; r++) {
+          for (int i = 0; i < inner; i++) {
+            acc[base + i] += xv[xi++];
+          }
+        }
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        acc[map.map(i)] += xv[i];
+      }
     }
     float[] y = new float[acc.length];
     for (int i = 0; i < y.length; i++) {
@@ -414,6 +450,17 @@ public final class Ops {
       @Override
       protected void backward(float[] g) {
         float[] gx = gradOf(0);
+        if (map == null) {
+          for (int o = 0, xi = 0; o < outer; o++) {
+            int base = o * inner;
+            for (int r = 0; r < red; r++) {
+              for (int i = 0; i < inner; i++) {
+                gx[xi++] += g[base + i];
+              }
+            }
+          }
+          return;
+        }
         for (int i = 0; i < n; i++) {
           gx[i] += g[map.map(i)];
         }

@@ -44,6 +44,43 @@ class ElementwiseOpsTest extends SeededTest {
   }
 
   @Test
+  void sumOverAxesEqualsBruteForceSums() {
+    Tensor x = param(2, 3, 4, 5);
+    int[][] axes = {{0}, {1}, {3}, {1, 2}, {0, 1}, {2, 3}, {0, 2}, {1, 3}, {0, 1, 2, 3}};
+    for (int[] a : axes) {
+      boolean[] red = new boolean[4];
+      for (int d : a) {
+        red[d] = true;
+      }
+      Tensor s = Ops.sum(x, a, true);
+      for (int i0 = 0; i0 < 2; i0++) {
+        for (int i1 = 0; i1 < 3; i1++) {
+          for (int i2 = 0; i2 < 4; i2++) {
+            for (int i3 = 0; i3 < 5; i3++) {
+              int[] at = {i0, i1, i2, i3};
+              double expect = 0;
+              for (int j = 0; j < x.size(); j++) {
+                int[] idx = {j / 60, j / 20 % 3, j / 5 % 4, j % 5};
+                boolean same = true;
+                for (int d = 0; d < 4; d++) {
+                  same &= red[d] || idx[d] == at[d];
+                }
+                expect += same ? x.data()[j] : 0;
+              }
+              int[] outAt = at.clone();
+              for (int d = 0; d < 4; d++) {
+                outAt[d] = red[d] ? 0 : at[d];
+              }
+              assertEquals(expect, s.get(outAt), 1e-5, "sum over " + java.util.Arrays.toString(a));
+            }
+          }
+        }
+      }
+    }
+    Tape.clear();
+  }
+
+  @Test
   void unaryOps() {
     int[] shape = {3, 4};
     check("neg", Ops::neg, param(shape));
