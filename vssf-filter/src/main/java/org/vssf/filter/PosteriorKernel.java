@@ -4,9 +4,12 @@ import org.vssf.linalg.Parallel;
 
 /**
  * The fused forward filter, backward sampler and log-densities of {@link FusedPosterior}, with the
- * hand-derived adjoint. Per sequence, in double, with the S samples as contiguous rows so that the
- * per-sample loops are simple streams; sequences run in parallel chunks and every shared gradient
- * is reduced in sequence order, so results do not depend on the thread count.
+ * hand-derived adjoint. Per sequence, in double, with the samples as contiguous rows processed a
+ * tile of at most {@value #TILE} at a time, so that the per-sample loops are simple streams over
+ * data in the L1 cache; the forward pass keeps each sequence's filter state for the adjoint.
+ * Sequences run in parallel chunks, sums over samples are accumulated tile by tile in a fixed
+ * order, and every shared gradient is reduced in sequence order, so results do not depend on the
+ * thread count.
  *
  * <p>Inputs (float, row-major): A, Σw, Σz [m, m]; the control term c_t = B u_t [B, T−1, m] (or
  * none); per sensor j a precision Λx [m, m] or [B, T, m, m], an information vector ηx [B, T, m] and
@@ -29,6 +32,8 @@ import org.vssf.linalg.Parallel;
  */
 final class PosteriorKernel {
   private static final double LOG_2PI = Math.log(2 * Math.PI);
+  /** Largest tile of samples. */
+  static final int TILE = 128;
 
   final int batch;
   final int steps;
@@ -43,6 +48,10 @@ final class PosteriorKernel {
   private final float[][] mask;
   private final float[] eps;
   private final int parallelism;
+  /** Samples per tile (every per-sample row of a tile stays in the L1 cache). */
+  private final int tile;
+  /** Filter state per sequence, written by {@link #forward} for {@link #backward}. */
+  private final Seq[] seqs;
 
   // Constants of the dynamics, in double.
   private final double[] ad;
@@ -72,6 +81,8 @@ final class PosteriorKernel {
     this.mask = mask;
     this.eps = eps;
     this.parallelism = parallelism;
+    this.tile = Math.min(TILE, samples);
+    this.seqs = new Seq[batch];
     ad = toDouble(a);
     swd = toDouble(processCov);
     lw = new double[mm];
@@ -92,8 +103,8 @@ final class PosteriorKernel {
       }
     }
     mul(g, ad, h, m); // H = G A
-    halfLogDetW = halfLogDet(lw);
-    halfLogDetZ = halfLogDet(lz);
+    halfLogDetW = halfLogDet(lw, 0);
+    halfLogDetZ = halfLogDet(lz, 0);
   }
 
   /** Rows of the output per sequence. */
@@ -103,43 +114,46 @@ final class PosteriorKernel {
 
   // ================================================================================== forward
 
-  /** Fills {@code out} ([B, T·m + 2, S]). */
+  /** Fills {@code out} ([B, T·m + 2, S]) and keeps each sequence's filter state for {@link #backward}. */
   void forward(float[] out) {
     Parallel.forEachChunk(batch, parallelism, (chunk, from, to) -> {
       Work wk = new Work();
       for (int b = from; b < to; b++) {
-        filter(b, wk);
-        sample(b, wk, out);
+        Seq sq = new Seq();
+        filter(b, sq, wk);
+        seqs[b] = sq;
+        sample(b, sq, wk, out);
       }
     });
   }
 
-  /** The forward filter of sequence b into the work arrays. */
-  private void filter(int b, Work wk) {
+  /** The forward filter of sequence b, then the backward factors L^b_t and η_t − G c_t. */
+  private void filter(int b, Seq sq, Work wk) {
     double[] col = wk.vec;
+    double[] lam = wk.lam;
     for (int t = 0; t < steps; t++) {
       int om = t * mm;
       int ov = t * m;
       if (t == 0) {
-        System.arraycopy(zinv, 0, wk.lam, 0, mm);
-        java.util.Arrays.fill(wk.eta, 0, m, 0);
+        System.arraycopy(zinv, 0, lam, 0, mm);
+        java.util.Arrays.fill(sq.eta, 0, m, 0);
       } else {
         int pm = om - mm;
         int pv = ov - m;
         for (int i = 0; i < m; i++) { // ν = A μ_{t−1} + c_{t−1}
           double s = controlAt(b, t - 1, i);
           for (int k = 0; k < m; k++) {
-            s += ad[i * m + k] * wk.mu[pv + k];
+            s += ad[i * m + k] * sq.mu[pv + k];
           }
-          wk.nu[ov + i] = s;
+          sq.nu[ov + i] = s;
         }
         for (int j = 0; j < m; j++) { // column j of M = L⁻¹Aᵀ solves L x = (row j of A)
           for (int i = 0; i < m; i++) {
             double s = ad[j * m + i];
             for (int k = 0; k < i; k++) {
-              s -= wk.l[pm + i * m + k] * wk.mmat[om + k * m + j];
+              s -= sq.l[pm + i * m + k] * sq.mmat[om + k * m + j];
             }
-            wk.mmat[om + i * m + j] = s / wk.l[pm + i * m + i];
+            sq.mmat[om + i * m + j] = s / sq.l[pm + i * m + i];
           }
         }
         double[] p = wk.tmp;
@@ -147,7 +161,7 @@ final class PosteriorKernel {
           for (int j = 0; j < m; j++) {
             double s = swd[i * m + j];
             for (int k = 0; k < m; k++) {
-              s += wk.mmat[om + k * m + i] * wk.mmat[om + k * m + j];
+              s += sq.mmat[om + k * m + i] * sq.mmat[om + k * m + j];
             }
             p[i * m + j] = s;
           }
@@ -159,169 +173,172 @@ final class PosteriorKernel {
           }
           SmallDense.solve(wk.tmp2, col, m);
           for (int i = 0; i < m; i++) {
-            wk.lamP[om + i * m + j] = col[i];
+            sq.lamP[om + i * m + j] = col[i];
           }
         }
         for (int i = 0; i < m; i++) { // y = Λp ν
           double s = 0;
           for (int k = 0; k < m; k++) {
-            s += wk.lamP[om + i * m + k] * wk.nu[ov + k];
+            s += sq.lamP[om + i * m + k] * sq.nu[ov + k];
           }
-          wk.y[ov + i] = s;
+          sq.y[ov + i] = s;
         }
-        System.arraycopy(wk.lamP, om, wk.lam, om, mm);
-        System.arraycopy(wk.y, ov, wk.eta, ov, m);
+        System.arraycopy(sq.lamP, om, lam, om, mm);
+        System.arraycopy(sq.y, ov, sq.eta, ov, m);
       }
       for (int j = 0; j < precision.length; j++) {
         if (present(j, b, t)) {
           float[] pj = precision[j];
           int po = shared[j] ? 0 : (b * steps + t) * mm;
           for (int e = 0; e < mm; e++) {
-            wk.lam[om + e] += pj[po + e];
+            lam[om + e] += pj[po + e];
           }
           int io = (b * steps + t) * m;
           for (int i = 0; i < m; i++) {
-            wk.eta[ov + i] += info[j][io + i];
+            sq.eta[ov + i] += info[j][io + i];
           }
         }
       }
-      System.arraycopy(wk.lam, om, wk.tmp, 0, mm);
+      System.arraycopy(lam, om, wk.tmp, 0, mm);
       SmallDense.cholesky("filteredPrecision", b, wk.tmp, wk.tmp2, m);
-      System.arraycopy(wk.tmp2, 0, wk.l, om, mm);
+      System.arraycopy(wk.tmp2, 0, sq.l, om, mm);
       for (int i = 0; i < m; i++) {
-        col[i] = wk.eta[ov + i];
+        col[i] = sq.eta[ov + i];
       }
       SmallDense.solve(wk.tmp2, col, m);
-      System.arraycopy(col, 0, wk.mu, ov, m);
+      System.arraycopy(col, 0, sq.mu, ov, m);
     }
-  }
-
-  /** Backward factor of step t into {@code lb}: L_{T−1}, or chol(Λ_t + H). */
-  private void backwardFactor(int b, int t, Work wk, double[] lb) {
-    if (t == steps - 1) {
-      System.arraycopy(wk.l, t * mm, lb, 0, mm);
-      return;
-    }
-    for (int e = 0; e < mm; e++) {
-      wk.tmp[e] = wk.lam[t * mm + e] + h[e];
-    }
-    SmallDense.cholesky("backward precision", b, wk.tmp, lb, m);
-  }
-
-  /** Backward sampler and log-densities of sequence b (after {@link #filter}). */
-  private void sample(int b, Work wk, float[] out) {
-    int s = samples;
-    int rows = rows();
-    double[][] znext = wk.rowsA;
-    double[][] z = wk.rowsB;
-    double[] logQ = wk.accQ;
-    double[] logP = wk.accP;
-    java.util.Arrays.fill(logQ, 0, s, 0);
-    java.util.Arrays.fill(logP, 0, s, 0);
-    double[] lb = wk.lb;
-    for (int t = steps - 1; t >= 0; t--) {
-      backwardFactor(b, t, wk, lb);
-      int eo = epsOffset(b, t);
-      for (int i = 0; i < m; i++) { // η^b = η_t + G (z_{t+1} − c_t)
-        double[] zi = z[i];
-        java.util.Arrays.fill(zi, 0, s, wk.eta[t * m + i]);
+    for (int t = 0; t < steps; t++) { // L^b_t = L_{T−1} at the end, else chol(Λ_t + H)
+      int om = t * mm;
+      if (t == steps - 1) {
+        System.arraycopy(sq.l, om, sq.lb, om, mm);
+      } else {
+        for (int e = 0; e < mm; e++) {
+          wk.tmp[e] = lam[om + e] + h[e];
+        }
+        SmallDense.cholesky("backward precision", b, wk.tmp, wk.tmp2, m);
+        System.arraycopy(wk.tmp2, 0, sq.lb, om, mm);
+      }
+      sq.cq[t] = halfLogDet(sq.lb, om) - 0.5 * m * LOG_2PI;
+      for (int i = 0; i < m; i++) {
+        double s = sq.eta[t * m + i];
         if (t < steps - 1) {
           for (int k = 0; k < m; k++) {
-            double gik = g[i * m + k];
-            double ck = controlAt(b, t, k);
-            double[] zk = znext[k];
-            for (int q = 0; q < s; q++) {
-              zi[q] += gik * (zk[q] - ck);
+            s -= g[i * m + k] * controlAt(b, t, k);
+          }
+        }
+        sq.base[t * m + i] = s;
+      }
+    }
+  }
+
+  /**
+   * Backward sampler and log-densities of sequence b (after {@link #filter}), a tile of samples at
+   * a time: z_t = L^b⁻ᵀ(L^b⁻¹(η_t − G c_t + G z_{t+1}) + ε_t).
+   */
+  private void sample(int b, Seq sq, Work wk, float[] out) {
+    int s = samples;
+    int rows = rows();
+    double[] logQ = wk.accQ;
+    double[] logP = wk.accP;
+    for (int q0 = 0; q0 < s; q0 += tile) {
+      int n = Math.min(tile, s - q0);
+      double[][] znext = wk.rowsA;
+      double[][] z = wk.rowsB;
+      java.util.Arrays.fill(logQ, 0, n, 0);
+      java.util.Arrays.fill(logP, 0, n, 0);
+      for (int t = steps - 1; t >= 0; t--) {
+        int lo = t * mm;
+        int eo = epsOffset(b, t) + q0;
+        for (int i = 0; i < m; i++) { // η^b = η_t − G c_t + G z_{t+1}
+          double[] zi = z[i];
+          java.util.Arrays.fill(zi, 0, n, sq.base[t * m + i]);
+          if (t < steps - 1) {
+            for (int k = 0; k < m; k++) {
+              axpy(g[i * m + k], znext[k], zi, n);
             }
           }
         }
-      }
-      forwardSolve(lb, z, s); // L⁻¹η^b
-      for (int i = 0; i < m; i++) { // + ε
-        double[] zi = z[i];
-        int o = eo + i * s;
-        for (int q = 0; q < s; q++) {
-          zi[q] += eps[o + q];
+        forwardSolve(sq.lb, lo, z, n); // L⁻¹η^b
+        for (int i = 0; i < m; i++) { // + ε
+          double[] zi = z[i];
+          int o = eo + i * s;
+          for (int q = 0; q < n; q++) {
+            zi[q] += eps[o + q];
+          }
         }
+        backSolve(sq.lb, lo, z, n); // z = L⁻ᵀ(L⁻¹η^b + ε)
+        for (int i = 0; i < m; i++) {
+          int o = eo + i * s;
+          for (int q = 0; q < n; q++) {
+            double e = eps[o + q];
+            logQ[q] -= 0.5 * e * e;
+          }
+        }
+        double cq = sq.cq[t];
+        for (int q = 0; q < n; q++) {
+          logQ[q] += cq;
+        }
+        if (t < steps - 1) { // log N(z_{t+1} − A z_t − c_t; 0, Σw)
+          residual(b, t, z, znext, wk.rowsC, n);
+          forwardSolve(lw, 0, wk.rowsC, n);
+          addGaussianLogDensity(wk.rowsC, halfLogDetW, logP, n);
+        }
+        for (int i = 0; i < m; i++) {
+          double[] zi = z[i];
+          int o = (b * rows + t * m + i) * s + q0;
+          for (int q = 0; q < n; q++) {
+            out[o + q] = (float) zi[q];
+          }
+        }
+        double[][] swap = znext;
+        znext = z;
+        z = swap;
       }
-      backSolve(lb, z, s); // z = L⁻ᵀ(L⁻¹η^b + ε)
-      double cq = halfLogDet(lb) - 0.5 * m * LOG_2PI; // Σ log L_ii − (m/2) log 2π
+      // znext now holds z_0: log N(z_0; 0, Σz)
+      double[][] r = wk.rowsC;
       for (int i = 0; i < m; i++) {
-        int o = eo + i * s;
-        for (int q = 0; q < s; q++) {
-          double e = eps[o + q];
-          logQ[q] -= 0.5 * e * e;
-        }
+        System.arraycopy(znext[i], 0, r[i], 0, n);
       }
-      for (int q = 0; q < s; q++) {
-        logQ[q] += cq;
+      forwardSolve(lz, 0, r, n);
+      addGaussianLogDensity(r, halfLogDetZ, logP, n);
+      int oq = (b * rows + steps * m) * s + q0;
+      for (int q = 0; q < n; q++) {
+        out[oq + q] = (float) logQ[q];
+        out[oq + s + q] = (float) logP[q];
       }
-      if (t < steps - 1) { // log N(z_{t+1} − A z_t − c_t; 0, Σw)
-        addTransitionLogDensity(b, t, z, znext, wk.rowsC, logP);
-      }
-      for (int i = 0; i < m; i++) {
-        double[] zi = z[i];
-        int o = (b * rows + t * m + i) * s;
-        for (int q = 0; q < s; q++) {
-          out[o + q] = (float) zi[q];
-        }
-      }
-      double[][] swap = znext;
-      znext = z;
-      z = swap;
-    }
-    // znext now holds z_0: log N(z_0; 0, Σz)
-    double[][] r = wk.rowsC;
-    for (int i = 0; i < m; i++) {
-      System.arraycopy(znext[i], 0, r[i], 0, s);
-    }
-    forwardSolve(lz, r, s);
-    addGaussianLogDensity(r, halfLogDetZ, logP);
-    int oq = (b * rows + steps * m) * s;
-    for (int q = 0; q < s; q++) {
-      out[oq + q] = (float) logQ[q];
-      out[oq + s + q] = (float) logP[q];
     }
   }
 
-  /** logP += log N(z_{t+1} − A z_t − c_t; 0, Σw), residual built in {@code r}. */
-  private void addTransitionLogDensity(int b, int t, double[][] z, double[][] znext, double[][] r, double[] logP) {
-    residual(b, t, z, znext, r);
-    forwardSolve(lw, r, samples);
-    addGaussianLogDensity(r, halfLogDetW, logP);
-  }
-
-  /** r = z_{t+1} − A z_t − c_t. */
-  private void residual(int b, int t, double[][] z, double[][] znext, double[][] r) {
-    int s = samples;
+  /** r = z_{t+1} − A z_t − c_t over n samples. */
+  private void residual(int b, int t, double[][] z, double[][] znext, double[][] r, int n) {
     for (int i = 0; i < m; i++) {
       double[] ri = r[i];
       double[] zn = znext[i];
       double ci = controlAt(b, t, i);
-      for (int q = 0; q < s; q++) {
+      for (int q = 0; q < n; q++) {
         ri[q] = zn[q] - ci;
       }
       for (int k = 0; k < m; k++) {
         double aik = ad[i * m + k];
         double[] zk = z[k];
-        for (int q = 0; q < s; q++) {
+        for (int q = 0; q < n; q++) {
           ri[q] -= aik * zk[q];
         }
       }
     }
   }
 
-  /** logP += −½‖white‖² − ½ log det Σ − (m/2) log 2π for whitened residual rows. */
-  private void addGaussianLogDensity(double[][] white, double halfLogDet, double[] logP) {
-    int s = samples;
+  /** logP += −½‖white‖² − ½ log det Σ − (m/2) log 2π for n whitened residual columns. */
+  private void addGaussianLogDensity(double[][] white, double halfLogDet, double[] logP, int n) {
     double c = -halfLogDet - 0.5 * m * LOG_2PI;
     for (int i = 0; i < m; i++) {
       double[] wi = white[i];
-      for (int q = 0; q < s; q++) {
+      for (int q = 0; q < n; q++) {
         logP[q] -= 0.5 * wi[q] * wi[q];
       }
     }
-    for (int q = 0; q < s; q++) {
+    for (int q = 0; q < n; q++) {
       logP[q] += c;
     }
   }
@@ -338,8 +355,14 @@ final class PosteriorKernel {
     float[][] info;
   }
 
-  /** Accumulates the inputs' gradients given ∂loss/∂out ({@code gOut}) and the forward output. */
+  /**
+   * Accumulates the inputs' gradients given ∂loss/∂out ({@code gOut}) and the forward output; needs
+   * the filter state {@link #forward} kept.
+   */
   void backward(float[] out, float[] gOut, Grads grads) {
+    if (batch > 0 && seqs[batch - 1] == null) {
+      throw new IllegalStateException("PosteriorKernel.backward before forward");
+    }
     int k = precision.length;
     // Per-sequence partial sums of the gradients of shared inputs, reduced in sequence order below.
     double[][] pa = new double[batch][];
@@ -353,7 +376,7 @@ final class PosteriorKernel {
       Work wk = new Work();
       for (int b = from; b < to; b++) {
         Partial p = new Partial(m, k, shared);
-        backwardSequence(b, wk, out, gOut, grads, p);
+        backwardSequence(b, seqs[b], wk, out, gOut, grads, p);
         pa[b] = p.a;
         pg[b] = p.g;
         ph[b] = p.h;
@@ -434,31 +457,52 @@ final class PosteriorKernel {
     }
   }
 
-  private void backwardSequence(int b, Work wk, float[] out, float[] gOut, Grads grads, Partial p) {
-    filter(b, wk);
+  /**
+   * The adjoint of one sequence. The per-sample work runs a tile of samples at a time through the
+   * prior and every sampler step (each sample's adjoint only needs its own rows); what the small
+   * matrices need from the samples are sums over them, accumulated tile by tile in a fixed order
+   * and turned into matrix adjoints once all tiles are done.
+   */
+  private void backwardSequence(int b, Seq sq, Work wk, float[] out, float[] gOut, Grads grads, Partial p) {
     wk.allocateTrajectories();
     int s = samples;
     int rows = rows();
-    for (int t = 0; t < steps; t++) {
-      for (int i = 0; i < m; i++) {
-        int o = (b * rows + t * m + i) * s;
-        load(gOut, o, wk.gz[t][i], s);
-        load(out, o, wk.z[t][i], s);
+    java.util.Arrays.fill(wk.gLam, 0);
+    java.util.Arrays.fill(wk.gEta, 0);
+    java.util.Arrays.fill(wk.gc, 0);
+    java.util.Arrays.fill(wk.sumQ, 0);
+    java.util.Arrays.fill(wk.sumVw, 0);
+    java.util.Arrays.fill(wk.sumQz, 0);
+    java.util.Arrays.fill(wk.sumSz, 0);
+    java.util.Arrays.fill(wk.sumSw, 0);
+    java.util.Arrays.fill(wk.sumA, 0);
+    double sumGp = 0;
+    double sumGq = 0;
+    for (int q0 = 0; q0 < s; q0 += tile) {
+      int n = Math.min(tile, s - q0);
+      for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < m; i++) {
+          int o = (b * rows + t * m + i) * s + q0;
+          load(gOut, o, wk.gz[t][i], n);
+          load(out, o, wk.z[t][i], n);
+        }
+      }
+      int oq = (b * rows + steps * m) * s + q0;
+      load(gOut, oq, wk.accQ, n);
+      load(gOut, oq + s, wk.accP, n);
+      sumGq += sum(wk.accQ, n);
+      sumGp += sum(wk.accP, n);
+      priorTile(b, wk, n);
+      for (int t = 0; t < steps; t++) {
+        samplerTile(b, t, sq, wk, q0, n);
       }
     }
-    int oq = (b * rows + steps * m) * s;
-    load(gOut, oq, wk.accQ, s);
-    load(gOut, oq + s, wk.accP, s);
-    java.util.Arrays.fill(wk.gLam, 0, steps * mm, 0);
-    java.util.Arrays.fill(wk.gEta, 0, steps * m, 0);
-    java.util.Arrays.fill(wk.gc, 0, Math.max(0, steps - 1) * m, 0);
-    priorReverse(b, wk, p);
-    double sumGq = sum(wk.accQ, s);
+    priorFinish(wk, p, sumGp);
     for (int t = 0; t < steps; t++) {
-      samplerReverse(b, t, wk, p, sumGq);
+      samplerFinish(b, t, sq, wk, p, sumGq);
     }
     for (int t = steps - 1; t >= 0; t--) {
-      filterReverse(b, t, wk, grads, p);
+      filterReverse(b, t, sq, wk, grads, p);
     }
     if (grads.control != null) {
       int co = b * (steps - 1) * m;
@@ -469,117 +513,142 @@ final class PosteriorKernel {
   }
 
   /**
-   * Adjoint of log p(z | u) = log N(z_0; 0, Σz) + Σ_t log N(e_t; 0, Σw), e_t = z_{t+1} − A z_t − c_t:
-   * with k = ḡp ⊙ W e, z̄_{t+1} −= k, z̄_t += Aᵀk, c̄_t += Σ k, Ā += Σ k z_tᵀ, Σ̄w += ½ Σ ḡp (We)(We)ᵀ −
-   * ½ Σ ḡp W; the Σ over samples of the last two is kept per lane across steps and reduced once.
+   * Adjoint of log p(z | u) = log N(z_0; 0, Σz) + Σ_t log N(e_t; 0, Σw), e_t = z_{t+1} − A z_t − c_t,
+   * for one tile: with k = ḡp ⊙ W e, z̄_{t+1} −= k, z̄_t += Aᵀk, c̄_t += Σ k, Ā += Σ k z_tᵀ, Σ̄w += ½ Σ
+   * ḡp (We)(We)ᵀ − ½ Σ ḡp W (the sums over samples are finished in {@link #priorFinish}).
    */
-  private void priorReverse(int b, Work wk, Partial p) {
-    int s = samples;
+  private void priorTile(int b, Work wk, int n) {
     double[] gp = wk.accP;
-    double sumGp = sum(gp, s);
     double[][] z0 = wk.z[0];
     double[][] u = wk.rowsA;
     for (int i = 0; i < m; i++) { // u = Σz⁻¹ z_0
-      java.util.Arrays.fill(u[i], 0, s, 0);
+      java.util.Arrays.fill(u[i], 0, n, 0);
       for (int k = 0; k < m; k++) {
-        axpy(zinv[i * m + k], z0[k], u[i], s);
+        axpy(zinv[i * m + k], z0[k], u[i], n);
       }
     }
-    for (int i = 0; i < m; i++) { // z̄_0 −= ḡp u;  Σ̄z += ½ Σ ḡp u uᵀ − ½ (Σ ḡp) Σz⁻¹
+    for (int i = 0; i < m; i++) { // z̄_0 −= ḡp u;  Σ ḡp u uᵀ
       for (int j = 0; j <= i; j++) {
-        double v = 0.5 * weightedDot(gp, u[i], u[j], s) - 0.5 * sumGp * zinv[i * m + j];
+        wk.sumSz[i * m + j] += weightedDot(gp, u[i], u[j], n);
+      }
+      mulSub(gp, u[i], wk.gz[0][i], n);
+    }
+    double[][] r = wk.rowsB;
+    double[][] kk = wk.rowsC;
+    for (int t = 0; t + 1 < steps; t++) {
+      double[][] zt = wk.z[t];
+      residual(b, t, zt, wk.z[t + 1], r, n);
+      for (int i = 0; i < m; i++) { // W e
+        java.util.Arrays.fill(kk[i], 0, n, 0);
+        for (int j = 0; j < m; j++) {
+          axpy(w[i * m + j], r[j], kk[i], n);
+        }
+      }
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j <= i; j++) {
+          wk.sumSw[i * m + j] += weightedDot(gp, kk[i], kk[j], n);
+        }
+      }
+      for (int i = 0; i < m; i++) {
+        double[] ki = kk[i];
+        mulInPlace(gp, ki, n); // k = ḡp ⊙ W e
+        sub(ki, wk.gz[t + 1][i], n);
+        wk.gc[t * m + i] += sum(ki, n);
+        for (int j = 0; j < m; j++) {
+          wk.sumA[i * m + j] += dot(ki, zt[j], n);
+          axpy(ad[i * m + j], ki, wk.gz[t][j], n);
+        }
+      }
+    }
+  }
+
+  /** Σ̄z += ½ Σ ḡp u uᵀ − ½ (Σ ḡp) Σz⁻¹; Σ̄w += ½ Σ ḡp (We)(We)ᵀ − ½ (T−1)(Σ ḡp) W; Ā += Σ k z_tᵀ. */
+  private void priorFinish(Work wk, Partial p, double sumGp) {
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j <= i; j++) {
+        double v = 0.5 * wk.sumSz[i * m + j] - 0.5 * sumGp * zinv[i * m + j];
         p.sz[i * m + j] += v;
         if (j != i) {
           p.sz[j * m + i] += v;
         }
       }
-      mulSub(gp, u[i], wk.gz[0][i], s);
     }
     if (steps < 2) {
       return;
     }
-    double[][] r = wk.rowsB;
-    double[][] kk = wk.rowsC;
-    for (int e = 0; e < wk.laneSw.length; e++) {
-      java.util.Arrays.fill(wk.laneSw[e], 0, s, 0);
-    }
-    for (int e = 0; e < mm; e++) {
-      java.util.Arrays.fill(wk.laneA[e], 0, s, 0);
-    }
-    for (int t = 0; t + 1 < steps; t++) {
-      double[][] zt = wk.z[t];
-      residual(b, t, zt, wk.z[t + 1], r);
-      for (int i = 0; i < m; i++) { // W e
-        java.util.Arrays.fill(kk[i], 0, s, 0);
-        for (int j = 0; j < m; j++) {
-          axpy(w[i * m + j], r[j], kk[i], s);
-        }
-      }
-      int e = 0;
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j <= i; j++) {
-          accumulate3(gp, kk[i], kk[j], wk.laneSw[e++], s);
-        }
-      }
-      for (int i = 0; i < m; i++) {
-        double[] ki = kk[i];
-        mulInPlace(gp, ki, s); // k = ḡp ⊙ W e
-        sub(ki, wk.gz[t + 1][i], s);
-        wk.gc[t * m + i] += sum(ki, s);
-        for (int j = 0; j < m; j++) {
-          accumulate(ki, zt[j], wk.laneA[i * m + j], s);
-          axpy(ad[i * m + j], ki, wk.gz[t][j], s);
-        }
-      }
-    }
-    int e = 0;
     for (int i = 0; i < m; i++) {
       for (int j = 0; j <= i; j++) {
-        double v = 0.5 * sum(wk.laneSw[e++], s) - 0.5 * (steps - 1) * sumGp * w[i * m + j];
+        double v = 0.5 * wk.sumSw[i * m + j] - 0.5 * (steps - 1) * sumGp * w[i * m + j];
         p.sw[i * m + j] += v;
         if (j != i) {
           p.sw[j * m + i] += v;
         }
       }
     }
-    for (int k = 0; k < mm; k++) {
-      p.a[k] += sum(wk.laneA[k], s);
+    for (int e = 0; e < mm; e++) {
+      p.a[e] += wk.sumA[e];
     }
   }
 
   /**
-   * Adjoint of the backward sampler's step t (z_t = L⁻ᵀ(L⁻¹η^b + ε), log q's Σ log L_ii): with w =
-   * L⁻¹z̄, q = L⁻ᵀw, v = L⁻ᵀε: η̄_t += Σ q, L̄ = −tril(Σ v wᵀ) + diag(Σ ḡq / L_ii), Λ̄^b = −Σ q μ^bᵀ +
-   * chol'(L̄); for t < T−1 also z̄_{t+1} += Gᵀq, c̄_t −= Gᵀ Σ q, Ḡ += Σ q (z_{t+1} − c_t)ᵀ, H̄ += Λ̄^b.
-   * Σ q μ^bᵀ comes from Σ q z_{t+1}ᵀ, since μ^b = Λb⁻¹(η_t − G c_t) + Λb⁻¹G z_{t+1} is affine in
-   * z_{t+1}.
+   * Adjoint of the backward sampler's step t (z_t = L⁻ᵀ(L⁻¹η^b + ε)) for one tile: with w = L⁻¹z̄, q
+   * = L⁻ᵀw = Λb⁻¹z̄, v = L⁻ᵀε, z̄_{t+1} += Gᵀq per sample, and the sums Σ q, Σ v wᵀ and Σ q z_{t+1}ᵀ
+   * for {@link #samplerFinish}.
    */
-  private void samplerReverse(int b, int t, Work wk, Partial p, double sumGq) {
+  private void samplerTile(int b, int t, Seq sq, Work wk, int q0, int n) {
     int s = samples;
-    double[] lb = wk.lb;
-    backwardFactor(b, t, wk, lb);
+    int lo = t * mm;
     double[][] v = wk.rowsA;
     double[][] wv = wk.rowsB;
     double[][] qq = wk.rowsC;
-    int eo = epsOffset(b, t);
+    int eo = epsOffset(b, t) + q0;
     for (int i = 0; i < m; i++) {
-      load(eps, eo + i * s, v[i], s);
-      System.arraycopy(wk.gz[t][i], 0, wv[i], 0, s);
+      load(eps, eo + i * s, v[i], n);
+      System.arraycopy(wk.gz[t][i], 0, wv[i], 0, n);
     }
-    backSolve(lb, v, s); // v = L⁻ᵀε
-    forwardSolve(lb, wv, s); // w = L⁻¹ z̄
+    backSolve(sq.lb, lo, v, n); // v = L⁻ᵀε
+    forwardSolve(sq.lb, lo, wv, n); // w = L⁻¹ z̄
     for (int i = 0; i < m; i++) {
-      System.arraycopy(wv[i], 0, qq[i], 0, s);
+      System.arraycopy(wv[i], 0, qq[i], 0, n);
     }
-    backSolve(lb, qq, s); // q = L⁻ᵀw = Λb⁻¹ z̄
-    double[] sq = wk.vec;
+    backSolve(sq.lb, lo, qq, n); // q = L⁻ᵀw = Λb⁻¹ z̄
+    for (int i = 0; i < m; i++) {
+      wk.sumQ[t * m + i] += sum(qq[i], n);
+      for (int j = 0; j <= i; j++) {
+        wk.sumVw[lo + i * m + j] += dot(v[i], wv[j], n);
+      }
+    }
+    if (t < steps - 1) {
+      double[][] zn = wk.z[t + 1];
+      for (int i = 0; i < m; i++) {
+        for (int k = 0; k < m; k++) {
+          wk.sumQz[lo + i * m + k] += dot(qq[i], zn[k], n);
+        }
+      }
+      for (int j = 0; j < m; j++) { // z̄_{t+1} += Gᵀ q
+        for (int i = 0; i < m; i++) {
+          axpy(g[i * m + j], qq[i], wk.gz[t + 1][j], n);
+        }
+      }
+    }
+  }
+
+  /**
+   * The sampler step's matrix adjoints from the sample sums: η̄_t += Σ q, L̄ = −tril(Σ v wᵀ) + diag(Σ
+   * ḡq / L_ii), Λ̄^b = −Σ q μ^bᵀ + chol'(L̄); for t < T−1 also c̄_t −= Gᵀ Σ q, Ḡ += Σ q (z_{t+1} −
+   * c_t)ᵀ, H̄ += Λ̄^b. Σ q μ^bᵀ comes from Σ q z_{t+1}ᵀ, since μ^b = Λb⁻¹(η_t − G c_t) + Λb⁻¹G z_{t+1}
+   * is affine in z_{t+1}.
+   */
+  private void samplerFinish(int b, int t, Seq sq, Work wk, Partial p, double sumGq) {
+    int lo = t * mm;
+    double[] lb = wk.lb;
+    System.arraycopy(sq.lb, lo, lb, 0, mm);
     double[] gl = wk.tmp3;
     java.util.Arrays.fill(gl, 0, mm, 0);
     for (int i = 0; i < m; i++) {
-      sq[i] = sum(qq[i], s);
-      wk.gEta[t * m + i] += sq[i];
+      wk.gEta[t * m + i] += wk.sumQ[t * m + i];
       for (int j = 0; j <= i; j++) {
-        gl[i * m + j] = -dot(v[i], wv[j], s);
+        gl[i * m + j] = -wk.sumVw[lo + i * m + j];
       }
       gl[i * m + i] += sumGq / lb[i * m + i];
     }
@@ -587,45 +656,32 @@ final class PosteriorKernel {
     if (t == steps - 1) {
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < m; j++) {
-          gLamB[i * m + j] = -sq[i] * wk.mu[t * m + j];
+          gLamB[i * m + j] = -wk.sumQ[t * m + i] * sq.mu[t * m + j];
         }
       }
     } else {
-      double[] sqz = wk.tmp5; // Σ q z_{t+1}ᵀ
-      for (int i = 0; i < m; i++) {
-        for (int k = 0; k < m; k++) {
-          sqz[i * m + k] = dot(qq[i], wk.z[t + 1][k], s);
-        }
-      }
       double[] kb = wk.tmp; // Λb⁻¹ G, and κ = Λb⁻¹(η_t − G c_t)
       double[] kappa = wk.vec2;
       System.arraycopy(g, 0, kb, 0, mm);
       for (int j = 0; j < m; j++) {
         SmallDense.solveColumn(lb, kb, j, m);
       }
-      for (int i = 0; i < m; i++) {
-        double acc = wk.eta[t * m + i];
-        for (int k = 0; k < m; k++) {
-          acc -= g[i * m + k] * controlAt(b, t, k);
-        }
-        kappa[i] = acc;
-      }
+      System.arraycopy(sq.base, t * m, kappa, 0, m);
       SmallDense.solve(lb, kappa, m);
       for (int i = 0; i < m; i++) {
+        double sqi = wk.sumQ[t * m + i];
         for (int j = 0; j < m; j++) {
-          double acc = kappa[j] * sq[i];
+          double acc = kappa[j] * sqi;
           for (int k = 0; k < m; k++) {
-            acc += kb[j * m + k] * sqz[i * m + k];
+            acc += kb[j * m + k] * wk.sumQz[lo + i * m + k];
           }
           gLamB[i * m + j] = -acc;
-          p.g[i * m + j] += sqz[i * m + j] - sq[i] * controlAt(b, t, j);
+          p.g[i * m + j] += wk.sumQz[lo + i * m + j] - sqi * controlAt(b, t, j);
         }
       }
-      for (int j = 0; j < m; j++) { // z̄_{t+1} += Gᵀ q; c̄_t −= Gᵀ Σ q
+      for (int j = 0; j < m; j++) { // c̄_t −= Gᵀ Σ q
         for (int i = 0; i < m; i++) {
-          double c = g[i * m + j];
-          axpy(c, qq[i], wk.gz[t + 1][j], s);
-          wk.gc[t * m + j] -= c * sq[i];
+          wk.gc[t * m + j] -= g[i * m + j] * wk.sumQ[t * m + i];
         }
       }
     }
@@ -636,7 +692,7 @@ final class PosteriorKernel {
       }
     }
     for (int e = 0; e < mm; e++) {
-      wk.gLam[t * mm + e] += gLamB[e];
+      wk.gLam[lo + e] += gLamB[e];
     }
   }
 
@@ -645,7 +701,7 @@ final class PosteriorKernel {
    * t−1 (ν̄, P̄, M̄, R as in the class comment) adds into Ā, Σ̄w, c̄_{t−1}, η̄_{t−1} and Λ̄_{t−1} (through
    * μ_{t−1} and the Cholesky factor L_{t−1}); at t = 0, Λ̄_0 goes to Σz⁻¹.
    */
-  private void filterReverse(int b, int t, Work wk, Grads grads, Partial p) {
+  private void filterReverse(int b, int t, Seq sq, Work wk, Grads grads, Partial p) {
     double[] gLam = wk.gLam;
     double[] gEta = wk.gEta;
     double[] gc = wk.gc;
@@ -691,21 +747,27 @@ final class PosteriorKernel {
       for (int i = 0; i < m; i++) { // ν̄ = Λp ȳ
         double sum = 0;
         for (int k = 0; k < m; k++) {
-          sum += wk.lamP[om + i * m + k] * gEta[ov + k];
+          sum += sq.lamP[om + i * m + k] * gEta[ov + k];
         }
         gnu[i] = sum;
+      }
+      double[] left = wk.tmp5; // Λp Λ̄ (tmp5 is free until choleskyBackward below)
+      for (int i = 0; i < m; i++) {
+        for (int k = 0; k < m; k++) {
+          double sum = 0;
+          for (int q = 0; q < m; q++) {
+            sum += sq.lamP[om + i * m + q] * gLam[om + q * m + k];
+          }
+          left[i * m + k] = sum;
+        }
       }
       for (int i = 0; i < m; i++) { // P̄ = −Λp Λ̄ Λp − ν̄ yᵀ
         for (int j = 0; j < m; j++) {
           double sum = 0;
           for (int k = 0; k < m; k++) {
-            double left = 0;
-            for (int q = 0; q < m; q++) {
-              left += wk.lamP[om + i * m + q] * gLam[om + q * m + k];
-            }
-            sum += left * wk.lamP[om + k * m + j];
+            sum += left[i * m + k] * sq.lamP[om + k * m + j];
           }
-          gPcov[i * m + j] = -sum - gnu[i] * wk.y[ov + j];
+          gPcov[i * m + j] = -sum - gnu[i] * sq.y[ov + j];
         }
       }
       for (int e = 0; e < mm; e++) {
@@ -715,7 +777,7 @@ final class PosteriorKernel {
         for (int j = 0; j < m; j++) {
           double sum = 0;
           for (int k = 0; k < m; k++) {
-            sum += wk.mmat[om + i * m + k] * (gPcov[k * m + j] + gPcov[j * m + k]);
+            sum += sq.mmat[om + i * m + k] * (gPcov[k * m + j] + gPcov[j * m + k]);
           }
           gM[i * m + j] = sum;
         }
@@ -725,20 +787,20 @@ final class PosteriorKernel {
         for (int i = m - 1; i >= 0; i--) {
           double sum = rr[i * m + j];
           for (int k = i + 1; k < m; k++) {
-            sum -= wk.l[pm + k * m + i] * rr[k * m + j];
+            sum -= sq.l[pm + k * m + i] * rr[k * m + j];
           }
-          rr[i * m + j] = sum / wk.l[pm + i * m + i];
+          rr[i * m + j] = sum / sq.l[pm + i * m + i];
         }
       }
       java.util.Arrays.fill(gl, 0, mm, 0);
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < m; j++) {
-          p.a[i * m + j] += rr[j * m + i] + gnu[i] * wk.mu[pv + j]; // Ā += Rᵀ + ν̄ μ_{t−1}ᵀ
+          p.a[i * m + j] += rr[j * m + i] + gnu[i] * sq.mu[pv + j]; // Ā += Rᵀ + ν̄ μ_{t−1}ᵀ
         }
         for (int j = 0; j <= i; j++) { // L̄_{t−1} = −tril(R Mᵀ)
           double sum = 0;
           for (int k = 0; k < m; k++) {
-            sum += rr[i * m + k] * wk.mmat[om + j * m + k];
+            sum += rr[i * m + k] * sq.mmat[om + j * m + k];
           }
           gl[i * m + j] = -sum;
         }
@@ -752,13 +814,13 @@ final class PosteriorKernel {
         }
         qv[i] = sum;
       }
-      System.arraycopy(wk.l, pm, wk.lb, 0, mm);
+      System.arraycopy(sq.l, pm, wk.lb, 0, mm);
       SmallDense.solve(wk.lb, qv, m);
       double[] gLamPrev = wk.tmp4;
       for (int i = 0; i < m; i++) {
         gEta[pv + i] += qv[i];
         for (int j = 0; j < m; j++) {
-          gLamPrev[i * m + j] = -qv[i] * wk.mu[pv + j];
+          gLamPrev[i * m + j] = -qv[i] * sq.mu[pv + j];
         }
       }
       choleskyBackward(wk.lb, gl, gLamPrev, wk);
@@ -818,9 +880,8 @@ final class PosteriorKernel {
 
   // ================================================================================== helpers
 
-  /** Per-chunk scratch, sized once. */
-  private final class Work {
-    final double[] lam = new double[steps * mm];
+  /** Filter state of one sequence, kept from the forward pass for the adjoint. */
+  private final class Seq {
     final double[] eta = new double[steps * m];
     final double[] l = new double[steps * mm];
     final double[] mu = new double[steps * m];
@@ -828,6 +889,17 @@ final class PosteriorKernel {
     final double[] lamP = new double[steps * mm];
     final double[] nu = new double[steps * m];
     final double[] y = new double[steps * m];
+    /** Backward factors L^b_t. */
+    final double[] lb = new double[steps * mm];
+    /** η_t − G c_t (η_{T−1} at the end). */
+    final double[] base = new double[steps * m];
+    /** Σ log L^b_ii − (m/2) log 2π per step. */
+    final double[] cq = new double[steps];
+  }
+
+  /** Per-chunk scratch, sized once. */
+  private final class Work {
+    final double[] lam = new double[steps * mm];
     final double[] gLam = new double[steps * mm];
     final double[] gEta = new double[steps * m];
     final double[] gc = new double[Math.max(1, steps - 1) * m];
@@ -839,23 +911,26 @@ final class PosteriorKernel {
     final double[] lb = new double[mm];
     final double[] vec = new double[m];
     final double[] vec2 = new double[m];
-    final double[][] rowsA = new double[m][samples];
-    final double[][] rowsB = new double[m][samples];
-    final double[][] rowsC = new double[m][samples];
-    final double[] accQ = new double[samples];
-    final double[] accP = new double[samples];
-    double[][] laneSw;
-    double[][] laneA;
+    final double[][] rowsA = new double[m][tile];
+    final double[][] rowsB = new double[m][tile];
+    final double[][] rowsC = new double[m][tile];
+    final double[] accQ = new double[tile];
+    final double[] accP = new double[tile];
+    // Sums over samples for the adjoint, accumulated tile by tile.
+    final double[] sumQ = new double[steps * m];
+    final double[] sumVw = new double[steps * mm];
+    final double[] sumQz = new double[steps * mm];
+    final double[] sumSz = new double[mm];
+    final double[] sumSw = new double[mm];
+    final double[] sumA = new double[mm];
     double[][][] gz;
     double[][][] z;
 
-    /** Per-step sample rows, needed by the backward pass only. */
+    /** Per-step sample rows of one tile, needed by the backward pass only. */
     void allocateTrajectories() {
       if (gz == null) {
-        laneSw = new double[m * (m + 1) / 2][samples];
-        laneA = new double[mm][samples];
-        gz = new double[steps][m][samples];
-        z = new double[steps][m][samples];
+        gz = new double[steps][m][tile];
+        z = new double[steps][m][tile];
       }
     }
   }
@@ -874,36 +949,36 @@ final class PosteriorKernel {
     return ((steps - 1 - t) * batch + b) * m * samples;
   }
 
-  /** rows ← L⁻¹ rows (forward substitution across the sample axis). */
-  private void forwardSolve(double[] l, double[][] x, int s) {
+  /** rows ← L⁻¹ rows (forward substitution across the sample axis), L at {@code lo}. */
+  private void forwardSolve(double[] l, int lo, double[][] x, int s) {
     for (int i = 0; i < m; i++) {
       double[] xi = x[i];
       for (int k = 0; k < i; k++) {
-        double c = l[i * m + k];
+        double c = l[lo + i * m + k];
         double[] xk = x[k];
         for (int q = 0; q < s; q++) {
           xi[q] -= c * xk[q];
         }
       }
-      double inv = 1 / l[i * m + i];
+      double inv = 1 / l[lo + i * m + i];
       for (int q = 0; q < s; q++) {
         xi[q] *= inv;
       }
     }
   }
 
-  /** rows ← L⁻ᵀ rows (back substitution across the sample axis). */
-  private void backSolve(double[] l, double[][] x, int s) {
+  /** rows ← L⁻ᵀ rows (back substitution across the sample axis), L at {@code lo}. */
+  private void backSolve(double[] l, int lo, double[][] x, int s) {
     for (int i = m - 1; i >= 0; i--) {
       double[] xi = x[i];
       for (int k = i + 1; k < m; k++) {
-        double c = l[k * m + i];
+        double c = l[lo + k * m + i];
         double[] xk = x[k];
         for (int q = 0; q < s; q++) {
           xi[q] -= c * xk[q];
         }
       }
-      double inv = 1 / l[i * m + i];
+      double inv = 1 / l[lo + i * m + i];
       for (int q = 0; q < s; q++) {
         xi[q] *= inv;
       }
@@ -945,66 +1020,87 @@ final class PosteriorKernel {
     }
   }
 
-  /** lanes += x ⊙ y (a sum over samples kept per lane, reduced later in fixed order). */
-  private static void accumulate(double[] x, double[] y, double[] lanes, int n) {
-    for (int q = 0; q < n; q++) {
-      lanes[q] += x[q] * y[q];
-    }
-  }
+  // Sums over samples keep eight fixed-order partial sums: independent add chains, so the loop
+  // runs at the machine's add throughput rather than its add latency.
 
-  /** lanes += a ⊙ x ⊙ y. */
-  private static void accumulate3(double[] a, double[] x, double[] y, double[] lanes, int n) {
-    for (int q = 0; q < n; q++) {
-      lanes[q] += a[q] * x[q] * y[q];
-    }
-  }
-
-  /** Σ_q x_q y_q with four fixed-order partial sums. */
+  /** Σ_q x_q y_q. */
   private static double dot(double[] x, double[] y, int n) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
+    double s4 = 0;
+    double s5 = 0;
+    double s6 = 0;
+    double s7 = 0;
     int q = 0;
-    for (; q + 3 < n; q += 4) {
+    for (; q + 7 < n; q += 8) {
       s0 += x[q] * y[q];
       s1 += x[q + 1] * y[q + 1];
       s2 += x[q + 2] * y[q + 2];
       s3 += x[q + 3] * y[q + 3];
+      s4 += x[q + 4] * y[q + 4];
+      s5 += x[q + 5] * y[q + 5];
+      s6 += x[q + 6] * y[q + 6];
+      s7 += x[q + 7] * y[q + 7];
     }
     for (; q < n; q++) {
       s0 += x[q] * y[q];
     }
-    return (s0 + s1) + (s2 + s3);
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   /** Σ_q w_q x_q y_q. */
   private static double weightedDot(double[] wt, double[] x, double[] y, int n) {
     double s0 = 0;
     double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    double s4 = 0;
+    double s5 = 0;
+    double s6 = 0;
+    double s7 = 0;
     int q = 0;
-    for (; q + 1 < n; q += 2) {
+    for (; q + 7 < n; q += 8) {
       s0 += wt[q] * x[q] * y[q];
       s1 += wt[q + 1] * x[q + 1] * y[q + 1];
+      s2 += wt[q + 2] * x[q + 2] * y[q + 2];
+      s3 += wt[q + 3] * x[q + 3] * y[q + 3];
+      s4 += wt[q + 4] * x[q + 4] * y[q + 4];
+      s5 += wt[q + 5] * x[q + 5] * y[q + 5];
+      s6 += wt[q + 6] * x[q + 6] * y[q + 6];
+      s7 += wt[q + 7] * x[q + 7] * y[q + 7];
     }
     for (; q < n; q++) {
       s0 += wt[q] * x[q] * y[q];
     }
-    return s0 + s1;
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   private static double sum(double[] x, int n) {
     double s0 = 0;
     double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    double s4 = 0;
+    double s5 = 0;
+    double s6 = 0;
+    double s7 = 0;
     int q = 0;
-    for (; q + 1 < n; q += 2) {
+    for (; q + 7 < n; q += 8) {
       s0 += x[q];
       s1 += x[q + 1];
+      s2 += x[q + 2];
+      s3 += x[q + 3];
+      s4 += x[q + 4];
+      s5 += x[q + 5];
+      s6 += x[q + 6];
+      s7 += x[q + 7];
     }
     for (; q < n; q++) {
       s0 += x[q];
     }
-    return s0 + s1;
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   private static double[] toDouble(float[] x) {
@@ -1031,10 +1127,10 @@ final class PosteriorKernel {
   }
 
   /** Σ log L_ii (half the log-determinant of L Lᵀ). */
-  private double halfLogDet(double[] l) {
+  private double halfLogDet(double[] l, int lo) {
     double s = 0;
     for (int i = 0; i < m; i++) {
-      s += Math.log(l[i * m + i]);
+      s += Math.log(l[lo + i * m + i]);
     }
     return s;
   }

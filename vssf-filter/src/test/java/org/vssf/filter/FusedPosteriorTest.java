@@ -186,7 +186,8 @@ class FusedPosteriorTest extends SeededTest {
   }
 
   @ParameterizedTest(name = "B={0} T={1} m={2} S={3} masks={4}")
-  @CsvSource({"3, 1, 2, 4, false", "3, 4, 1, 5, true", "2, 5, 2, 3, true", "4, 3, 3, 6, true", "2, 6, 4, 7, false"})
+  @CsvSource({"3, 1, 2, 4, false", "3, 4, 1, 5, true", "2, 5, 2, 3, true", "4, 3, 3, 6, true", "2, 6, 4, 7, false",
+      "2, 4, 3, 300, true"}) // the last spans three sample tiles
   void matchesTheCompositeChainInValuesAndGradients(int b, int steps, int m, int samples, boolean withMasks) {
     Problem pr = new Problem(b, steps, m, withMasks);
     float[][] w = weights(b, steps, m, samples);
