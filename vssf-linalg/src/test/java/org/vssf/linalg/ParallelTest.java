@@ -90,6 +90,58 @@ class ParallelTest {
   }
 
   @Test
+  void nestedCallsFromEveryChunkCoverTheirRangeExactlyOnce() {
+    for (int round = 0; round < 200; round++) {
+      java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(4 * 50);
+      Parallel.forEachChunk(4, 2, (outer, from, to) -> {
+        for (int o = from; o < to; o++) {
+          final int base = o * 50;
+          Parallel.forEachChunk(50, 3, (inner, a, b) -> {
+            for (int i = a; i < b; i++) {
+              hits.incrementAndGet(base + i);
+            }
+          });
+        }
+      });
+      for (int i = 0; i < hits.length(); i++) {
+        assertEquals(1, hits.get(i), "index " + i + " in round " + round);
+      }
+    }
+  }
+
+  @Test
+  void concurrentCallersEachGetEveryChunk() throws Exception {
+    Thread[] callers = new Thread[3];
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    for (int c = 0; c < callers.length; c++) {
+      callers[c] = new Thread(() -> {
+        try {
+          for (int round = 0; round < 300; round++) {
+            long[] sums = new long[4];
+            Parallel.forEachChunk(1000, 4, (chunk, from, to) -> {
+              long s = 0;
+              for (int i = from; i < to; i++) {
+                s += i;
+              }
+              sums[chunk] = s;
+            });
+            assertEquals(999L * 1000 / 2, sums[0] + sums[1] + sums[2] + sums[3]);
+          }
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
+      callers[c].start();
+    }
+    for (Thread t : callers) {
+      t.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+  }
+
+  @Test
   void badArgumentsAreRejected() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Parallel.setDefaultParallelism(0));

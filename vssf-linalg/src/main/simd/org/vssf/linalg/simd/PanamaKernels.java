@@ -2,9 +2,11 @@ package org.vssf.linalg.simd;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.vssf.linalg.KernelSupport;
 import org.vssf.linalg.ScalarKernels;
@@ -31,6 +33,100 @@ public final class PanamaKernels implements KernelSupport {
     static final VectorSpecies<Float> FD =
         VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     static final int DL = D.length();
+    /** Shuffles pairing lane i with lane i ^ h for h = L/2, …, 1: a fixed reduction tree. */
+    static final VectorShuffle<Float>[] TREE = tree(S);
+    static final VectorShuffle<Double>[] DTREE = tree(D);
+
+    @SuppressWarnings("unchecked")
+    private static <E> VectorShuffle<E>[] tree(VectorSpecies<E> species) {
+      int steps = Integer.numberOfTrailingZeros(species.length());
+      VectorShuffle<E>[] t = new VectorShuffle[steps];
+      for (int k = 0, h = species.length() / 2; k < steps; k++, h /= 2) {
+        final int half = h;
+        t[k] = VectorShuffle.fromOp(species, i -> i ^ half);
+      }
+      return t;
+    }
+  }
+
+  // The Vector API leaves the order of a floating-point reduceLanes(ADD) open, and its lanewise
+  // TANH/EXP/LOG are library approximations in compiled code but Math calls in the interpreter, so
+  // the same call could give different bits before and after the JIT compiled it (two runs of one
+  // seed would then differ). The kernels therefore reduce with a fixed tree of shuffles and adds
+  // and build exp and tanh from IEEE arithmetic, which every tier computes identically.
+
+  /** Σ of the lanes in a fixed pairwise order. */
+  static float sumLanes(FloatVector v) {
+    for (VectorShuffle<Float> sh : V.TREE) {
+      v = v.add(v.rearrange(sh));
+    }
+    return v.lane(0);
+  }
+
+  /** Σ of the lanes in a fixed pairwise order. */
+  static double sumLanes(DoubleVector v) {
+    for (VectorShuffle<Double> sh : V.DTREE) {
+      v = v.add(v.rearrange(sh));
+    }
+    return v.lane(0);
+  }
+
+  private static final float LOG2E = 1.4426950408889634f;
+  /** ln 2 split so that k·LN2_HI is exact for |k| < 2^9 (Cody and Waite). */
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to an integer. */
+  private static final float ROUND = 12582912f;
+  private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+  /** Taylor coefficients of e^r, highest first. */
+  private static final float[] EXP_C = {1f / 5040, 1f / 720, 1f / 120, 1f / 24, 1f / 6, 0.5f, 1f, 1f};
+
+  /**
+   * e^x: x = k·ln2 + r with |r| ≤ ½ln2, e^r by its Taylor polynomial of degree 7 (truncation below
+   * 6·10⁻⁹ relative), 2^k applied as two exponent-field scalings so that overflow gives +∞ and
+   * underflow gives subnormals or 0. NaN stays NaN.
+   */
+  static FloatVector expOf(FloatVector x) {
+    FloatVector xc = x.max(-104f).min(89f);
+    FloatVector t = xc.mul(LOG2E).add(ROUND); // round(x·log2 e) + ROUND
+    FloatVector k = t.sub(ROUND);
+    FloatVector r = xc.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO)); // k·LN2_HI is exact
+    FloatVector p = horner(r, EXP_C);
+    IntVector ki = t.reinterpretAsInts().sub(ROUND_BITS);
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    IntVector k2 = ki.sub(k1);
+    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return p.mul(s1).mul(s2);
+  }
+
+  /** c[0]·x^(n−1) + … + c[n−1] by Horner's rule with FMAs. */
+  private static FloatVector horner(FloatVector x, float[] c) {
+    FloatVector p = FloatVector.broadcast(x.species(), c[0]);
+    for (int j = 1; j < c.length; j++) {
+      p = p.fma(x, FloatVector.broadcast(x.species(), c[j]));
+    }
+    return p;
+  }
+
+  /** Taylor coefficients of tanh(u) = u + u·Σ_j c_j u^(2j), j = 8 … 1, highest first. */
+  private static final float[] TANH_C = {
+      (float) (6404582.0 / 10854718875.0), (float) (-929569.0 / 638512875), 21844f / 6081075,
+      -1382f / 155925, 62f / 2835, -17f / 315, 2f / 15, -1f / 3};
+
+  /**
+   * tanh: for |u| < 0.55 its odd Taylor polynomial (truncation below 3·10⁻⁹ relative), else sign(u)·(1
+   * − 2/(e^(2|u|) + 1)) with |u| capped at 10 (where tanh rounds to 1). NaN stays NaN.
+   */
+  static FloatVector tanhOf(FloatVector u) {
+    FloatVector a = u.abs();
+    FloatVector u2 = u.mul(u);
+    FloatVector p = horner(u2, TANH_C);
+    FloatVector small = p.mul(u2).fma(u, u);
+    FloatVector e = expOf(a.min(10f).mul(2f));
+    FloatVector large = FloatVector.broadcast(V.S, 2f).div(e.add(1f)).neg().add(1f);
+    large = large.blend(large.neg(), u.lt(0f));
+    return large.blend(small, a.lt(0.55f));
   }
 
   static final int KC = Integer.getInteger("vssf.gemm.kc", 256);
@@ -513,7 +609,7 @@ public final class PanamaKernels implements KernelSupport {
     for (; i <= n - l; i += l) {
       acc0 = FloatVector.fromArray(s, x, xOff + i).fma(FloatVector.fromArray(s, y, yOff + i), acc0);
     }
-    float r = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+    float r = sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
     for (; i < n; i++) {
       r += x[xOff + i] * y[yOff + i];
     }
@@ -534,7 +630,7 @@ public final class PanamaKernels implements KernelSupport {
     for (; i <= n - l; i += l) {
       acc0 = acc0.add(FloatVector.fromArray(s, x, xOff + i));
     }
-    float r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    float r = sumLanes(acc0.add(acc1));
     for (; i < n; i++) {
       r += x[xOff + i];
     }
@@ -556,7 +652,7 @@ public final class PanamaKernels implements KernelSupport {
       acc0 = acc0.add(widen(x, xOff + i));
       acc1 = acc1.add(widen(x, xOff + i + l));
     }
-    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    double r = sumLanes(acc0.add(acc1));
     for (; i < n; i++) {
       r += x[xOff + i];
     }
@@ -576,7 +672,7 @@ public final class PanamaKernels implements KernelSupport {
       acc0 = d0.fma(d0, acc0);
       acc1 = d1.fma(d1, acc1);
     }
-    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    double r = sumLanes(acc0.add(acc1));
     for (; i < n; i++) {
       double d = x[xOff + i] - mean;
       r += d * d;
@@ -594,7 +690,7 @@ public final class PanamaKernels implements KernelSupport {
       acc0 = widen(x, xOff + i).fma(widen(y, yOff + i), acc0);
       acc1 = widen(x, xOff + i + l).fma(widen(y, yOff + i + l), acc1);
     }
-    double r = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    double r = sumLanes(acc0.add(acc1));
     for (; i < n; i++) {
       r += (double) x[xOff + i] * y[yOff + i];
     }
@@ -644,7 +740,7 @@ public final class PanamaKernels implements KernelSupport {
 
   private static FloatVector geluOf(FloatVector x) {
     FloatVector u = x.mul(x).fma(GELU_A, 1f).mul(x).mul(GELU_C);
-    FloatVector t = u.lanewise(VectorOperators.TANH);
+    FloatVector t = tanhOf(u);
     return x.mul(0.5f).mul(t.add(1f));
   }
 
@@ -662,7 +758,7 @@ public final class PanamaKernels implements KernelSupport {
 
   private static FloatVector geluGrad(FloatVector x) {
     FloatVector x2 = x.mul(x);
-    FloatVector t = x2.fma(GELU_A, 1f).mul(x).mul(GELU_C).lanewise(VectorOperators.TANH);
+    FloatVector t = tanhOf(x2.fma(GELU_A, 1f).mul(x).mul(GELU_C));
     // ½(1+t) + ½x(1−t²)·c·(1 + 3a·x²)
     FloatVector sech2 = t.mul(t).neg().add(1f);
     FloatVector inner = x2.fma(3f * GELU_A, 1f).mul(GELU_C);
@@ -685,7 +781,11 @@ public final class PanamaKernels implements KernelSupport {
 
   @Override
   public void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
-    int i = unaryOp(VectorOperators.TANH, n, x, xOff, y, yOff);
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      tanhOf(FloatVector.fromArray(s, x, xOff + i)).intoArray(y, yOff + i);
+    }
     for (; i < n; i++) {
       y[yOff + i] = (float) Math.tanh(x[xOff + i]);
     }
@@ -739,7 +839,11 @@ public final class PanamaKernels implements KernelSupport {
 
   @Override
   public void exp(int n, float[] x, int xOff, float[] y, int yOff) {
-    int i = unaryOp(VectorOperators.EXP, n, x, xOff, y, yOff);
+    final VectorSpecies<Float> s = V.S;
+    int i = 0;
+    for (int bound = s.loopBound(n); i < bound; i += V.L) {
+      expOf(FloatVector.fromArray(s, x, xOff + i)).intoArray(y, yOff + i);
+    }
     for (; i < n; i++) {
       y[yOff + i] = (float) Math.exp(x[xOff + i]);
     }
@@ -747,19 +851,8 @@ public final class PanamaKernels implements KernelSupport {
 
   @Override
   public void log(int n, float[] x, int xOff, float[] y, int yOff) {
-    int i = unaryOp(VectorOperators.LOG, n, x, xOff, y, yOff);
-    for (; i < n; i++) {
+    for (int i = 0; i < n; i++) { // scalar: Math.log is the same intrinsic in every tier
       y[yOff + i] = (float) Math.log(x[xOff + i]);
     }
-  }
-
-  /** Applies {@code op} over the whole vectors of the range; returns where the scalar tail starts. */
-  private static int unaryOp(VectorOperators.Unary op, int n, float[] x, int xOff, float[] y, int yOff) {
-    final VectorSpecies<Float> s = V.S;
-    int i = 0;
-    for (int bound = s.loopBound(n); i < bound; i += V.L) {
-      FloatVector.fromArray(s, x, xOff + i).lanewise(op).intoArray(y, yOff + i);
-    }
-    return i;
   }
 }

@@ -1,0 +1,74 @@
+package org.vssf.linalg;
+
+import java.util.SplittableRandom;
+import java.util.zip.CRC32;
+
+/**
+ * Prints a checksum of the SIMD kernels' outputs on fixed inputs; {@code warm} first runs every
+ * kernel until the JIT has compiled it. {@link TierIndependenceTest} runs this in an interpreter-only
+ * JVM and in a compiled one: the kernels must give the same bits in both.
+ */
+public final class TierProbe {
+  private TierProbe() {}
+
+  public static void main(String[] args) {
+    KernelSupport k = KernelProvider.simdOrNull();
+    if (k == null) {
+      System.out.println("no SIMD kernels: " + KernelProvider.simdUnavailableReason());
+      return;
+    }
+    if (args.length > 0 && args[0].equals("warm")) {
+      for (int i = 0; i < 3000; i++) {
+        run(k, 64, i);
+      }
+    }
+    System.out.println(run(k, 1003, 7));
+  }
+
+  /** All transcendental and reduction kernels on inputs of length n; the CRC of every result bit. */
+  static long run(KernelSupport k, int n, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    float[] x = new float[n];
+    float[] pos = new float[n];
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (12 * rng.nextDouble() - 6);
+      pos[i] = (float) (0.01 + 20 * rng.nextDouble());
+      y[i] = (float) rng.nextDouble();
+    }
+    float[] out = new float[n];
+    float[] grad = new float[n];
+    CRC32 crc = new CRC32();
+    k.gelu(n, x, 0, out, 0);
+    add(crc, out);
+    k.tanh(n, x, 0, out, 0);
+    add(crc, out);
+    k.exp(n, x, 0, out, 0);
+    add(crc, out);
+    k.log(n, pos, 0, out, 0);
+    add(crc, out);
+    java.util.Arrays.fill(grad, 0.5f);
+    k.geluBackward(n, x, 0, y, 0, grad, 0);
+    add(crc, grad);
+    long[] sums = {
+        Float.floatToRawIntBits(k.dot(n, x, 0, y, 0)), Float.floatToRawIntBits(k.sum(n, x, 0)),
+        Double.doubleToRawLongBits(k.sumAsDouble(n, x, 0)),
+        Double.doubleToRawLongBits(k.squaredDeviationsAsDouble(n, x, 0, 0.25)),
+        Double.doubleToRawLongBits(k.dotAsDouble(n, x, 0, y, 0))};
+    for (long s : sums) {
+      for (int b = 0; b < 8; b++) {
+        crc.update((int) (s >>> (8 * b)));
+      }
+    }
+    return crc.getValue();
+  }
+
+  private static void add(CRC32 crc, float[] v) {
+    for (float f : v) {
+      int bits = Float.floatToRawIntBits(f);
+      for (int b = 0; b < 4; b++) {
+        crc.update(bits >>> (8 * b));
+      }
+    }
+  }
+}
