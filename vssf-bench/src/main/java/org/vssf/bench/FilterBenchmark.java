@@ -39,7 +39,7 @@ import org.vssf.filter.Sensor;
 @Measurement(iterations = 5, time = 2)
 public class FilterBenchmark {
   /** {@code batch-T-m-S}. */
-  @Param({"32-5-2-64", "128-5-2-1024", "128-5-2-64", "128-5-4-64", "128-200-2-64"})
+  @Param({"32-5-2-64", "128-5-2-1024", "128-5-2-64", "128-5-4-64", "128-200-2-64", "128-200-4-64"})
   public String config;
 
   /** Threads of the library's pool (the fused op runs sequences in parallel). */
