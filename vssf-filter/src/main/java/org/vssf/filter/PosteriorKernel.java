@@ -1,5 +1,7 @@
 package org.vssf.filter;
 
+import org.vssf.linalg.KernelSupport;
+import org.vssf.linalg.Kernels;
 import org.vssf.linalg.Parallel;
 
 /**
@@ -52,6 +54,7 @@ final class PosteriorKernel {
   private final int tile;
   /** Filter state per sequence, written by {@link #forward} for {@link #backward}. */
   private final Seq[] seqs;
+  private final KernelSupport kernels = Kernels.support();
 
   // Constants of the dynamics, in double.
   private final double[] ad;
@@ -1020,87 +1023,21 @@ final class PosteriorKernel {
     }
   }
 
-  // Sums over samples keep eight fixed-order partial sums: independent add chains, so the loop
-  // runs at the machine's add throughput rather than its add latency.
+  // Sums over samples go to the kernel set (SIMD when loaded): C2 vectorises the element-wise
+  // passes above but not these reductions.
 
   /** Σ_q x_q y_q. */
-  private static double dot(double[] x, double[] y, int n) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    double s4 = 0;
-    double s5 = 0;
-    double s6 = 0;
-    double s7 = 0;
-    int q = 0;
-    for (; q + 7 < n; q += 8) {
-      s0 += x[q] * y[q];
-      s1 += x[q + 1] * y[q + 1];
-      s2 += x[q + 2] * y[q + 2];
-      s3 += x[q + 3] * y[q + 3];
-      s4 += x[q + 4] * y[q + 4];
-      s5 += x[q + 5] * y[q + 5];
-      s6 += x[q + 6] * y[q + 6];
-      s7 += x[q + 7] * y[q + 7];
-    }
-    for (; q < n; q++) {
-      s0 += x[q] * y[q];
-    }
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  private double dot(double[] x, double[] y, int n) {
+    return kernels.dot(n, x, 0, y, 0);
   }
 
   /** Σ_q w_q x_q y_q. */
-  private static double weightedDot(double[] wt, double[] x, double[] y, int n) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    double s4 = 0;
-    double s5 = 0;
-    double s6 = 0;
-    double s7 = 0;
-    int q = 0;
-    for (; q + 7 < n; q += 8) {
-      s0 += wt[q] * x[q] * y[q];
-      s1 += wt[q + 1] * x[q + 1] * y[q + 1];
-      s2 += wt[q + 2] * x[q + 2] * y[q + 2];
-      s3 += wt[q + 3] * x[q + 3] * y[q + 3];
-      s4 += wt[q + 4] * x[q + 4] * y[q + 4];
-      s5 += wt[q + 5] * x[q + 5] * y[q + 5];
-      s6 += wt[q + 6] * x[q + 6] * y[q + 6];
-      s7 += wt[q + 7] * x[q + 7] * y[q + 7];
-    }
-    for (; q < n; q++) {
-      s0 += wt[q] * x[q] * y[q];
-    }
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  private double weightedDot(double[] wt, double[] x, double[] y, int n) {
+    return kernels.dot(n, wt, 0, x, 0, y, 0);
   }
 
-  private static double sum(double[] x, int n) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    double s4 = 0;
-    double s5 = 0;
-    double s6 = 0;
-    double s7 = 0;
-    int q = 0;
-    for (; q + 7 < n; q += 8) {
-      s0 += x[q];
-      s1 += x[q + 1];
-      s2 += x[q + 2];
-      s3 += x[q + 3];
-      s4 += x[q + 4];
-      s5 += x[q + 5];
-      s6 += x[q + 6];
-      s7 += x[q + 7];
-    }
-    for (; q < n; q++) {
-      s0 += x[q];
-    }
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  private double sum(double[] x, int n) {
+    return kernels.sum(n, x, 0);
   }
 
   private static double[] toDouble(float[] x) {

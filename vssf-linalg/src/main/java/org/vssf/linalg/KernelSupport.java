@@ -76,6 +76,18 @@ public interface KernelSupport {
   /** {@code Σ_i x_i·y_i} accumulated in double (each product is exact in double). */
   double dotAsDouble(int n, float[] x, int xOff, float[] y, int yOff);
 
+  /**
+   * {@code Σ_i x_i} over doubles (the fused posterior's sums over samples). The order of the
+   * additions is fixed by the implementation and {@code n}.
+   */
+  double sum(int n, double[] x, int xOff);
+
+  /** {@code Σ_i x_i·y_i} over doubles, in an order fixed by the implementation and {@code n}. */
+  double dot(int n, double[] x, int xOff, double[] y, int yOff);
+
+  /** {@code Σ_i w_i·x_i·y_i} over doubles, in an order fixed by the implementation and {@code n}. */
+  double dot(int n, double[] w, int wOff, double[] x, int xOff, double[] y, int yOff);
+
   /** {@code y += α·x}. */
   void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
 

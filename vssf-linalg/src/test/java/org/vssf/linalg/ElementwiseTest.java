@@ -201,6 +201,31 @@ class ElementwiseTest extends SeededTest {
             at + "squaredDeviationsAsDouble" + seedInfo());
         assertEquals(dot, k.dotAsDouble(n, x, xo, y, yo), tol * dotMag,
             at + "dotAsDouble" + seedInfo());
+        // The reductions over double arrays.
+        double[] xd = new double[xo + n];
+        double[] yd = new double[yo + n];
+        double[] wd = new double[3 + n];
+        double dsum = 0;
+        double dsumMag = 0;
+        double ddot = 0;
+        double ddotMag = 0;
+        double wdot = 0;
+        double wdotMag = 0;
+        for (int i = 0; i < n; i++) {
+          xd[xo + i] = x[xo + i] + 1e-9 * rng.nextDouble();
+          yd[yo + i] = y[yo + i];
+          wd[3 + i] = 2 * rng.nextDouble() - 1;
+          dsum += xd[xo + i];
+          dsumMag += Math.abs(xd[xo + i]);
+          ddot += xd[xo + i] * yd[yo + i];
+          ddotMag += Math.abs(xd[xo + i] * yd[yo + i]);
+          wdot += wd[3 + i] * xd[xo + i] * yd[yo + i];
+          wdotMag += Math.abs(wd[3 + i] * xd[xo + i] * yd[yo + i]);
+        }
+        assertEquals(dsum, k.sum(n, xd, xo), tol * dsumMag, at + "sum(double[])" + seedInfo());
+        assertEquals(ddot, k.dot(n, xd, xo, yd, yo), tol * ddotMag, at + "dot(double[])" + seedInfo());
+        assertEquals(wdot, k.dot(n, wd, 3, xd, xo, yd, yo), tol * wdotMag,
+            at + "dot(w, x, y)" + seedInfo());
       }
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

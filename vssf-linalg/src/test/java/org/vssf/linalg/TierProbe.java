@@ -54,13 +54,24 @@ public final class TierProbe {
         Float.floatToRawIntBits(k.dot(n, x, 0, y, 0)), Float.floatToRawIntBits(k.sum(n, x, 0)),
         Double.doubleToRawLongBits(k.sumAsDouble(n, x, 0)),
         Double.doubleToRawLongBits(k.squaredDeviationsAsDouble(n, x, 0, 0.25)),
-        Double.doubleToRawLongBits(k.dotAsDouble(n, x, 0, y, 0))};
+        Double.doubleToRawLongBits(k.dotAsDouble(n, x, 0, y, 0)),
+        Double.doubleToRawLongBits(k.sum(n, widen(x), 0)),
+        Double.doubleToRawLongBits(k.dot(n, widen(x), 0, widen(y), 0)),
+        Double.doubleToRawLongBits(k.dot(n, widen(y), 0, widen(x), 0, widen(pos), 0))};
     for (long s : sums) {
       for (int b = 0; b < 8; b++) {
         crc.update((int) (s >>> (8 * b)));
       }
     }
     return crc.getValue();
+  }
+
+  private static double[] widen(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i] * (1 + 1e-9 * i);
+    }
+    return d;
   }
 
   private static void add(CRC32 crc, float[] v) {

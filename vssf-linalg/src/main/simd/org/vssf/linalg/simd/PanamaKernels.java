@@ -696,6 +696,62 @@ public final class PanamaKernels implements KernelSupport {
     }
     return r;
   }
+  @Override
+  public double sum(int n, double[] x, int xOff) {
+    final VectorSpecies<Double> s = V.D;
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(s);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = acc0.add(DoubleVector.fromArray(s, x, xOff + i));
+      acc1 = acc1.add(DoubleVector.fromArray(s, x, xOff + i + l));
+    }
+    double r = sumLanes(acc0.add(acc1));
+    for (; i < n; i++) {
+      r += x[xOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public double dot(int n, double[] x, int xOff, double[] y, int yOff) {
+    final VectorSpecies<Double> s = V.D;
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(s);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = DoubleVector.fromArray(s, x, xOff + i).fma(DoubleVector.fromArray(s, y, yOff + i), acc0);
+      acc1 = DoubleVector.fromArray(s, x, xOff + i + l).fma(DoubleVector.fromArray(s, y, yOff + i + l), acc1);
+    }
+    double r = sumLanes(acc0.add(acc1));
+    for (; i < n; i++) {
+      r += x[xOff + i] * y[yOff + i];
+    }
+    return r;
+  }
+
+  @Override
+  public double dot(int n, double[] w, int wOff, double[] x, int xOff, double[] y, int yOff) {
+    final VectorSpecies<Double> s = V.D;
+    final int l = V.DL;
+    DoubleVector acc0 = DoubleVector.zero(s);
+    DoubleVector acc1 = acc0;
+    int i = 0;
+    for (; i <= n - 2 * l; i += 2 * l) {
+      acc0 = DoubleVector.fromArray(s, w, wOff + i).mul(DoubleVector.fromArray(s, x, xOff + i))
+          .fma(DoubleVector.fromArray(s, y, yOff + i), acc0);
+      acc1 = DoubleVector.fromArray(s, w, wOff + i + l).mul(DoubleVector.fromArray(s, x, xOff + i + l))
+          .fma(DoubleVector.fromArray(s, y, yOff + i + l), acc1);
+    }
+    double r = sumLanes(acc0.add(acc1));
+    for (; i < n; i++) {
+      r += w[wOff + i] * x[xOff + i] * y[yOff + i];
+    }
+    return r;
+  }
+
 
   @Override
   public void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
