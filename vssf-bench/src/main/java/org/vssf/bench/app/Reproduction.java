@@ -64,8 +64,9 @@ public final class Reproduction {
   /**
    * {@code quick}: pendulum, ψ fixed, partial, full and no supervision, 32×32, 4 000 steps (about
    * five minutes on two idle cores); {@code paper}: every cell of Table 1 for pendulum, blocks and
-   * pillars, 32×32, 40 000 steps of batch 32 with S = 64, the scale at which the pendulum's
-   * partially supervised cell beat the paper's number (docs/results.md).
+   * pillars, 32×32, 40 000 steps of batch 32 with S = 64, the scale at which the partially
+   * supervised cells of the pendulum and the block world beat the paper's numbers
+   * (docs/results.md).
    */
   public static Preset preset(String name) {
     Preset p = new Preset();
