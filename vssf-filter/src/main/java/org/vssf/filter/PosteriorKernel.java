@@ -148,7 +148,7 @@ final class PosteriorKernel {
           for (int k = 0; k < m; k++) {
             s += ad[i * m + k] * sq.mu[pv + k];
           }
-          sq.nu[ov + i] = s;
+          wk.nu[ov + i] = s;
         }
         for (int j = 0; j < m; j++) { // column j of M = L⁻¹Aᵀ solves L x = (row j of A)
           for (int i = 0; i < m; i++) {
@@ -182,7 +182,7 @@ final class PosteriorKernel {
         for (int i = 0; i < m; i++) { // y = Λp ν
           double s = 0;
           for (int k = 0; k < m; k++) {
-            s += sq.lamP[om + i * m + k] * sq.nu[ov + k];
+            s += sq.lamP[om + i * m + k] * wk.nu[ov + k];
           }
           sq.y[ov + i] = s;
         }
@@ -890,7 +890,6 @@ final class PosteriorKernel {
     final double[] mu = new double[steps * m];
     final double[] mmat = new double[steps * mm];
     final double[] lamP = new double[steps * mm];
-    final double[] nu = new double[steps * m];
     final double[] y = new double[steps * m];
     /** Backward factors L^b_t. */
     final double[] lb = new double[steps * mm];
@@ -903,6 +902,7 @@ final class PosteriorKernel {
   /** Per-chunk scratch, sized once. */
   private final class Work {
     final double[] lam = new double[steps * mm];
+    final double[] nu = new double[steps * m];
     final double[] gLam = new double[steps * mm];
     final double[] gEta = new double[steps * m];
     final double[] gc = new double[Math.max(1, steps - 1) * m];
