@@ -86,7 +86,10 @@ public final class FusedPosterior {
       inputs[next++] = c.info;
     }
     float[] eps = new float[steps * b * m * samples];
-    RandomStreams.fillGaussian(noise, eps, 0, eps.length);
+    int block = b * m * samples; // one draw per step, t = T−1 down to 0, as BackwardSampler draws
+    for (int t = 0; t < steps; t++) {
+      RandomStreams.fillGaussian(noise, eps, t * block, (t + 1) * block);
+    }
     PosteriorKernel kernel = new PosteriorKernel(b, steps, m, samples, inputs[0].data(), inputs[1].data(),
         inputs[2].data(), control == null ? null : control.data(), precision, shared, info, mask, eps,
         Parallel.defaultParallelism());

@@ -223,6 +223,14 @@ class FusedPosteriorTest extends SeededTest {
     }
   }
 
+  /**
+   * The loss sums float outputs of magnitude ~10 (log q, log p), so each evaluation carries a
+   * rounding error of ~10⁻⁶ and the difference quotient one of ~10⁻⁵–10⁻⁴ against gradients of
+   * ~10⁻³ (shrinking h makes it worse: at h = 5·10⁻³ the error is 20 %). Hence a 2 % tolerance
+   * at h = 2·10⁻²: still far below any wrong factor, sign or transpose. The exact check of the
+   * adjoint is {@link #matchesTheCompositeChainInValuesAndGradients} (autodiff of the composite
+   * chain, 0.2 %).
+   */
   @Test
   void finiteDifferencesAgreeWithTheAdjoint() {
     Problem pr = new Problem(2, 3, 2, true);
@@ -232,7 +240,7 @@ class FusedPosteriorTest extends SeededTest {
     GradCheck.check("fused posterior " + seedInfo(), in -> {
       BackwardSampler.Samples s = pr.fused(3, noiseSeed);
       return Ops.reshape(pr.loss(s, s.logPrior(), w), 1);
-    }, rng, 2e-2, 5e-3, ps.toArray(new Tensor[0]));
+    }, rng, 2e-2, 2e-2, ps.toArray(new Tensor[0]));
   }
 
   @Test

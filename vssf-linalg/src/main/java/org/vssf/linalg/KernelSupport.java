@@ -88,6 +88,13 @@ public interface KernelSupport {
   /** {@code Σ_i w_i·x_i·y_i} over doubles, in an order fixed by the implementation and {@code n}. */
   double dot(int n, double[] w, int wOff, double[] x, int xOff, double[] y, int yOff);
 
+  /**
+   * Writes {@code blocks·32} standard normal draws to {@code out[off …]} and advances {@code state}
+   * ({@code int[64]}): the generator {@link GaussianBlocks} specifies, bitwise the same in every
+   * implementation.
+   */
+  void gaussianBlocks(int[] state, int blocks, float[] out, int off);
+
   /** {@code y += α·x}. */
   void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
 

@@ -196,6 +196,23 @@ public final class Kernels {
     return support().dotAsDouble(n, x, xOff, y, yOff);
   }
 
+  /**
+   * {@code blocks·32} standard normal draws into {@code out[off …]} from the generator state
+   * ({@link GaussianBlocks}), advancing it; bitwise the same with or without SIMD.
+   */
+  public static void gaussianBlocks(int[] state, int blocks, float[] out, int off) {
+    Checks.nonNegative("gaussianBlocks", "blocks", blocks);
+    if (blocks > Integer.MAX_VALUE / GaussianBlocks.BLOCK) {
+      throw new IllegalArgumentException("gaussianBlocks: " + blocks + " blocks exceed an array's length");
+    }
+    if (state == null || state.length != GaussianBlocks.STATE) {
+      throw new IllegalArgumentException("gaussianBlocks: state must be an int[" + GaussianBlocks.STATE
+          + "], got " + (state == null ? "null" : "int[" + state.length + "]"));
+    }
+    Checks.vector("gaussianBlocks", "out", out, off, blocks * GaussianBlocks.BLOCK);
+    support().gaussianBlocks(state, blocks, out, off);
+  }
+
   /** {@code y += α·x}. */
   public static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
     Checks.nonNegative("axpy", "n", n);

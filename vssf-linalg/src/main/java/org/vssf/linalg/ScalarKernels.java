@@ -34,6 +34,11 @@ public final class ScalarKernels implements KernelSupport {
   private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
   @Override
+  public void gaussianBlocks(int[] state, int blocks, float[] out, int off) {
+    GaussianBlocks.scalar(state, blocks, out, off);
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

@@ -50,6 +50,13 @@ public final class TierProbe {
     java.util.Arrays.fill(grad, 0.5f);
     k.geluBackward(n, x, 0, y, 0, grad, 0);
     add(crc, grad);
+    long[] seeds = new long[2 * GaussianBlocks.LANES];
+    for (int i = 0; i < seeds.length; i++) {
+      seeds[i] = rng.nextLong();
+    }
+    float[] normal = new float[(n / GaussianBlocks.BLOCK + 1) * GaussianBlocks.BLOCK];
+    k.gaussianBlocks(GaussianBlocks.state(seeds), normal.length / GaussianBlocks.BLOCK, normal, 0);
+    add(crc, normal);
     long[] sums = {
         Float.floatToRawIntBits(k.dot(n, x, 0, y, 0)), Float.floatToRawIntBits(k.sum(n, x, 0)),
         Double.doubleToRawLongBits(k.sumAsDouble(n, x, 0)),

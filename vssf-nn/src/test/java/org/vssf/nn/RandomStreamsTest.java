@@ -9,16 +9,16 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.vssf.testing.SeededTest;
 
-/** The ziggurat normal generator against the exact normal law, and stream reproducibility. */
+/** The bulk normal generator against the exact normal law, and stream reproducibility. */
 class RandomStreamsTest extends SeededTest {
-  /** Thresholds c and the exact P(|X| > c) = erfc(c/√2), including the ziggurat's tail start R. */
+  /** Thresholds c and the exact P(|X| > c) = erfc(c/√2), out to the tails. */
   private static final double[] C = {0.25, 0.5, 1, 1.5, 2, 2.5, 3, 3.442619855899, 4};
   private static final double[] TAIL = {0.8025873486341526, 0.6170750774519738, 0.31731050786291415,
       0.13361440253771617, 0.04550026389635844, 0.012419330651552278, 0.0026997960632601913,
       0.0005761085123916405, 6.334248366623993e-05};
 
   @Test
-  void zigguratMatchesTheNormalLaw() {
+  void bulkDrawsMatchTheNormalLaw() {
     int n = 4_000_000;
     float[] x = new float[n];
     RandomStreams.fillGaussian(rng, x, 0, n);

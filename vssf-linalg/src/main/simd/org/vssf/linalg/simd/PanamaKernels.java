@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
+import org.vssf.linalg.GaussianBlocks;
 import org.vssf.linalg.KernelSupport;
 import org.vssf.linalg.ScalarKernels;
 
@@ -33,6 +34,8 @@ public final class PanamaKernels implements KernelSupport {
     static final VectorSpecies<Float> FD =
         VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     static final int DL = D.length();
+    /** Ints of the float species' shape: lane i of one is lane i of the other. */
+    static final VectorSpecies<Integer> I = S.withLanes(int.class);
     /** Shuffles pairing lane i with lane i ^ h for h = L/2, …, 1: a fixed reduction tree. */
     static final VectorShuffle<Float>[] TREE = tree(S);
     static final VectorShuffle<Double>[] DTREE = tree(D);
@@ -903,6 +906,102 @@ public final class PanamaKernels implements KernelSupport {
     for (; i < n; i++) {
       y[yOff + i] = (float) Math.exp(x[xOff + i]);
     }
+  }
+
+  @Override
+  public void gaussianBlocks(int[] state, int blocks, float[] out, int off) {
+    // The lanes are independent streams, so groups of V.L lanes run one after another, each with its
+    // state in registers; the arithmetic is GaussianBlocks.scalar's, operation for operation.
+    final VectorSpecies<Integer> is = V.I;
+    final VectorSpecies<Float> fs = V.S;
+    final int lanes = GaussianBlocks.LANES;
+    for (int g = 0; g < lanes; g += V.L) {
+      IntVector s0 = IntVector.fromArray(is, state, g);
+      IntVector s1 = IntVector.fromArray(is, state, lanes + g);
+      IntVector s2 = IntVector.fromArray(is, state, 2 * lanes + g);
+      IntVector s3 = IntVector.fromArray(is, state, 3 * lanes + g);
+      for (int k = 0; k < blocks; k++) {
+        IntVector a = scrambled(s1);
+        IntVector t = s1.lanewise(VectorOperators.LSHL, 9);
+        s2 = s2.lanewise(VectorOperators.XOR, s0);
+        s3 = s3.lanewise(VectorOperators.XOR, s1);
+        s1 = s1.lanewise(VectorOperators.XOR, s2);
+        s0 = s0.lanewise(VectorOperators.XOR, s3);
+        s2 = s2.lanewise(VectorOperators.XOR, t);
+        s3 = rotl(s3, 11);
+        IntVector b = scrambled(s1);
+        t = s1.lanewise(VectorOperators.LSHL, 9);
+        s2 = s2.lanewise(VectorOperators.XOR, s0);
+        s3 = s3.lanewise(VectorOperators.XOR, s1);
+        s1 = s1.lanewise(VectorOperators.XOR, s2);
+        s0 = s0.lanewise(VectorOperators.XOR, s3);
+        s2 = s2.lanewise(VectorOperators.XOR, t);
+        s3 = rotl(s3, 11);
+
+        FloatVector u = ((FloatVector) a.lanewise(VectorOperators.LSHR, 8).add(1)
+            .convert(VectorOperators.I2F, 0)).mul(GaussianBlocks.U_SCALE);
+        FloatVector r = radius(u);
+        FloatVector x = ((FloatVector) b.lanewise(VectorOperators.LSHR, 8)
+            .convert(VectorOperators.I2F, 0)).mul(GaussianBlocks.PHI_SCALE);
+        FloatVector z = x.mul(x);
+        float[] sp = GaussianBlocks.SIN_P;
+        float[] cp = GaussianBlocks.COS_P;
+        FloatVector sin = z.mul(sp[0]).add(sp[1]).mul(z).add(sp[2]).mul(z).mul(x).add(x);
+        FloatVector cos = z.mul(cp[0]).add(cp[1]).mul(z).add(cp[2]).mul(z).mul(z)
+            .sub(z.mul(0.5f)).add(1f);
+        VectorMask<Float> swap = a.lanewise(VectorOperators.AND, 4).compare(VectorOperators.NE, 0)
+            .cast(fs);
+        FloatVector c = cos.blend(sin, swap);
+        FloatVector s = sin.blend(cos, swap);
+        IntVector sign0 = a.lanewise(VectorOperators.LSHL, 31);
+        IntVector sign1 = a.lanewise(VectorOperators.LSHL, 30).lanewise(VectorOperators.AND, 0x80000000);
+        int at = off + GaussianBlocks.BLOCK * k + g;
+        r.mul(c).reinterpretAsInts().lanewise(VectorOperators.XOR, sign0).reinterpretAsFloats()
+            .intoArray(out, at);
+        r.mul(s).reinterpretAsInts().lanewise(VectorOperators.XOR, sign1).reinterpretAsFloats()
+            .intoArray(out, at + lanes);
+      }
+      s0.intoArray(state, g);
+      s1.intoArray(state, lanes + g);
+      s2.intoArray(state, 2 * lanes + g);
+      s3.intoArray(state, 3 * lanes + g);
+    }
+  }
+
+  /** xoshiro128**'s output: rotl(s1·5, 7)·9, multiplies as shifts and adds. */
+  private static IntVector scrambled(IntVector s1) {
+    IntVector x = s1.lanewise(VectorOperators.LSHL, 2).add(s1);
+    x = rotl(x, 7);
+    return x.lanewise(VectorOperators.LSHL, 3).add(x);
+  }
+
+  private static IntVector rotl(IntVector x, int k) {
+    return x.lanewise(VectorOperators.LSHL, k).lanewise(VectorOperators.OR, x.lanewise(VectorOperators.LSHR, 32 - k));
+  }
+
+  /** √(−2 ln u), as {@code GaussianBlocks.radius}. */
+  private static FloatVector radius(FloatVector u) {
+    IntVector bits = u.reinterpretAsInts();
+    FloatVector e = (FloatVector) bits.lanewise(VectorOperators.LSHR, 23).sub(126)
+        .convert(VectorOperators.I2F, 0);
+    FloatVector m = bits.lanewise(VectorOperators.AND, 0x007fffff).lanewise(VectorOperators.OR, 0x3f000000)
+        .reinterpretAsFloats();
+    VectorMask<Float> low = m.lt(GaussianBlocks.SQRT_HALF);
+    e = e.blend(e.sub(1f), low);
+    m = m.sub(1f).blend(m.add(m).sub(1f), low);
+    FloatVector z = m.mul(m);
+    float[] lp = GaussianBlocks.LOG_P;
+    FloatVector p = FloatVector.broadcast(V.S, lp[0]);
+    for (int i = 1; i < lp.length; i++) {
+      p = p.mul(m).add(lp[i]);
+    }
+    FloatVector y = p.mul(m).mul(z);
+    y = y.add(e.mul(GaussianBlocks.LN2_LO));
+    y = y.sub(z.mul(0.5f));
+    FloatVector ln = m.add(y);
+    ln = ln.add(e.mul(GaussianBlocks.LN2_HI));
+    FloatVector t = ln.mul(-2f);
+    return t.blend(0f, t.compare(VectorOperators.GT, 0f).not()).sqrt();
   }
 
   @Override
