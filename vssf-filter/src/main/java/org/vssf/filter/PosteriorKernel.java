@@ -221,6 +221,8 @@ final class PosteriorKernel {
         }
         SmallDense.cholesky("backward precision", b, wk.tmp, wk.tmp2, m);
         System.arraycopy(wk.tmp2, 0, sq.lb, om, mm);
+        System.arraycopy(g, 0, sq.kg, om, mm); // K_t = L^b⁻¹ G
+        lowerSolveColumns(sq.lb, om, sq.kg, om);
       }
       sq.cq[t] = halfLogDet(sq.lb, om) - 0.5 * m * LOG_2PI;
       for (int i = 0; i < m; i++) {
@@ -254,34 +256,20 @@ final class PosteriorKernel {
         int lo = t * mm;
         int eo = epsOffset(b, t) + q0;
         for (int i = 0; i < m; i++) { // η^b = η_t − G c_t + G z_{t+1}
-          double[] zi = z[i];
-          java.util.Arrays.fill(zi, 0, n, sq.base[t * m + i]);
-          if (t < steps - 1) {
-            for (int k = 0; k < m; k++) {
-              axpy(g[i * m + k], znext[k], zi, n);
-            }
-          }
+          setComb(z[i], sq.base[t * m + i], g, i * m, 1, znext, t < steps - 1 ? m : 0, n);
         }
         forwardSolve(sq.lb, lo, z, n); // L⁻¹η^b
-        for (int i = 0; i < m; i++) { // + ε
+        for (int i = 0; i < m; i++) { // + ε; log q −= ½ε² (+ Σ log L^b_ii − (m/2) log 2π at the end)
           double[] zi = z[i];
           int o = eo + i * s;
+          double cq = i == m - 1 ? sq.cq[t] : 0;
           for (int q = 0; q < n; q++) {
-            zi[q] += eps[o + q];
+            double e = eps[o + q];
+            zi[q] += e;
+            logQ[q] = (logQ[q] - 0.5 * e * e) + cq;
           }
         }
         backSolve(sq.lb, lo, z, n); // z = L⁻ᵀ(L⁻¹η^b + ε)
-        for (int i = 0; i < m; i++) {
-          int o = eo + i * s;
-          for (int q = 0; q < n; q++) {
-            double e = eps[o + q];
-            logQ[q] -= 0.5 * e * e;
-          }
-        }
-        double cq = sq.cq[t];
-        for (int q = 0; q < n; q++) {
-          logQ[q] += cq;
-        }
         if (t < steps - 1) { // log N(z_{t+1} − A z_t − c_t; 0, Σw)
           residual(b, t, z, znext, wk.rowsC, n);
           forwardSolve(lw, 0, wk.rowsC, n);
@@ -319,15 +307,22 @@ final class PosteriorKernel {
       double[] ri = r[i];
       double[] zn = znext[i];
       double ci = controlAt(b, t, i);
-      for (int q = 0; q < n; q++) {
-        ri[q] = zn[q] - ci;
-      }
-      for (int k = 0; k < m; k++) {
-        double aik = ad[i * m + k];
-        double[] zk = z[k];
+      int am = i * m;
+      if (m == 1) {
+        double a0 = ad[am];
+        double[] x0 = z[0];
         for (int q = 0; q < n; q++) {
-          ri[q] -= aik * zk[q];
+          ri[q] = (zn[q] - ci) - a0 * x0[q];
         }
+      } else {
+        double a0 = ad[am];
+        double a1 = ad[am + 1];
+        double[] x0 = z[0];
+        double[] x1 = z[1];
+        for (int q = 0; q < n; q++) {
+          ri[q] = ((zn[q] - ci) - a0 * x0[q]) - a1 * x1[q];
+        }
+        subComb(ri, ad, am, 1, z, 2, m, n);
       }
     }
   }
@@ -337,12 +332,10 @@ final class PosteriorKernel {
     double c = -halfLogDet - 0.5 * m * LOG_2PI;
     for (int i = 0; i < m; i++) {
       double[] wi = white[i];
+      double ci = i == m - 1 ? c : 0;
       for (int q = 0; q < n; q++) {
-        logP[q] -= 0.5 * wi[q] * wi[q];
+        logP[q] = (logP[q] - 0.5 * wi[q] * wi[q]) + ci;
       }
-    }
-    for (int q = 0; q < n; q++) {
-      logP[q] += c;
     }
   }
 
@@ -473,9 +466,9 @@ final class PosteriorKernel {
     java.util.Arrays.fill(wk.gLam, 0);
     java.util.Arrays.fill(wk.gEta, 0);
     java.util.Arrays.fill(wk.gc, 0);
-    java.util.Arrays.fill(wk.sumQ, 0);
-    java.util.Arrays.fill(wk.sumVw, 0);
-    java.util.Arrays.fill(wk.sumQz, 0);
+    java.util.Arrays.fill(wk.sumW, 0);
+    java.util.Arrays.fill(wk.sumEw, 0);
+    java.util.Arrays.fill(wk.sumWz, 0);
     java.util.Arrays.fill(wk.sumSz, 0);
     java.util.Arrays.fill(wk.sumSw, 0);
     java.util.Arrays.fill(wk.sumA, 0);
@@ -525,10 +518,7 @@ final class PosteriorKernel {
     double[][] z0 = wk.z[0];
     double[][] u = wk.rowsA;
     for (int i = 0; i < m; i++) { // u = Σz⁻¹ z_0
-      java.util.Arrays.fill(u[i], 0, n, 0);
-      for (int k = 0; k < m; k++) {
-        axpy(zinv[i * m + k], z0[k], u[i], n);
-      }
+      setComb(u[i], 0, zinv, i * m, 1, z0, m, n);
     }
     for (int i = 0; i < m; i++) { // z̄_0 −= ḡp u;  Σ ḡp u uᵀ
       for (int j = 0; j <= i; j++) {
@@ -542,10 +532,7 @@ final class PosteriorKernel {
       double[][] zt = wk.z[t];
       residual(b, t, zt, wk.z[t + 1], r, n);
       for (int i = 0; i < m; i++) { // W e
-        java.util.Arrays.fill(kk[i], 0, n, 0);
-        for (int j = 0; j < m; j++) {
-          axpy(w[i * m + j], r[j], kk[i], n);
-        }
+        setComb(kk[i], 0, w, i * m, 1, r, m, n);
       }
       for (int i = 0; i < m; i++) {
         for (int j = 0; j <= i; j++) {
@@ -554,13 +541,19 @@ final class PosteriorKernel {
       }
       for (int i = 0; i < m; i++) {
         double[] ki = kk[i];
-        mulInPlace(gp, ki, n); // k = ḡp ⊙ W e
-        sub(ki, wk.gz[t + 1][i], n);
+        double[] gzi = wk.gz[t + 1][i];
+        for (int q = 0; q < n; q++) { // k = ḡp ⊙ W e; z̄_{t+1} −= k
+          double v = gp[q] * ki[q];
+          ki[q] = v;
+          gzi[q] -= v;
+        }
         wk.gc[t * m + i] += sum(ki, n);
         for (int j = 0; j < m; j++) {
           wk.sumA[i * m + j] += dot(ki, zt[j], n);
-          axpy(ad[i * m + j], ki, wk.gz[t][j], n);
         }
+      }
+      for (int j = 0; j < m; j++) { // z̄_t += Aᵀ k
+        addComb(wk.gz[t][j], ad, j, m, kk, m, n);
       }
     }
   }
@@ -594,44 +587,37 @@ final class PosteriorKernel {
   }
 
   /**
-   * Adjoint of the backward sampler's step t (z_t = L⁻ᵀ(L⁻¹η^b + ε)) for one tile: with w = L⁻¹z̄, q
-   * = L⁻ᵀw = Λb⁻¹z̄, v = L⁻ᵀε, z̄_{t+1} += Gᵀq per sample, and the sums Σ q, Σ v wᵀ and Σ q z_{t+1}ᵀ
-   * for {@link #samplerFinish}.
+   * Adjoint of the backward sampler's step t (z_t = L⁻ᵀ(L⁻¹η^b + ε)) for one tile. With w = L⁻¹z̄
+   * (in place of z̄_t, which is not needed afterwards): z̄_{t+1} += Gᵀq = Kᵀw (q = L⁻ᵀw = Λb⁻¹z̄, K =
+   * L⁻¹G), and the sums Σ w, Σ ε wᵀ and Σ w z_{t+1}ᵀ, from which {@link #samplerFinish} forms Σ q =
+   * L⁻ᵀΣ w, Σ v wᵀ = L⁻ᵀΣ ε wᵀ (v = L⁻ᵀε) and Σ q z_{t+1}ᵀ = L⁻ᵀΣ w z_{t+1}ᵀ: the triangular
+   * solves act on m × m sums instead of on every sample.
    */
   private void samplerTile(int b, int t, Seq sq, Work wk, int q0, int n) {
     int s = samples;
     int lo = t * mm;
-    double[][] v = wk.rowsA;
-    double[][] wv = wk.rowsB;
-    double[][] qq = wk.rowsC;
+    double[][] ev = wk.rowsA;
+    double[][] wv = wk.gz[t];
     int eo = epsOffset(b, t) + q0;
     for (int i = 0; i < m; i++) {
-      load(eps, eo + i * s, v[i], n);
-      System.arraycopy(wk.gz[t][i], 0, wv[i], 0, n);
+      load(eps, eo + i * s, ev[i], n);
     }
-    backSolve(sq.lb, lo, v, n); // v = L⁻ᵀε
     forwardSolve(sq.lb, lo, wv, n); // w = L⁻¹ z̄
     for (int i = 0; i < m; i++) {
-      System.arraycopy(wv[i], 0, qq[i], 0, n);
-    }
-    backSolve(sq.lb, lo, qq, n); // q = L⁻ᵀw = Λb⁻¹ z̄
-    for (int i = 0; i < m; i++) {
-      wk.sumQ[t * m + i] += sum(qq[i], n);
-      for (int j = 0; j <= i; j++) {
-        wk.sumVw[lo + i * m + j] += dot(v[i], wv[j], n);
+      wk.sumW[t * m + i] += sum(wv[i], n);
+      for (int j = 0; j < m; j++) {
+        wk.sumEw[lo + i * m + j] += dot(ev[i], wv[j], n);
       }
     }
     if (t < steps - 1) {
       double[][] zn = wk.z[t + 1];
       for (int i = 0; i < m; i++) {
         for (int k = 0; k < m; k++) {
-          wk.sumQz[lo + i * m + k] += dot(qq[i], zn[k], n);
+          wk.sumWz[lo + i * m + k] += dot(wv[i], zn[k], n);
         }
       }
-      for (int j = 0; j < m; j++) { // z̄_{t+1} += Gᵀ q
-        for (int i = 0; i < m; i++) {
-          axpy(g[i * m + j], qq[i], wk.gz[t + 1][j], n);
-        }
+      for (int j = 0; j < m; j++) { // z̄_{t+1} += Kᵀ w
+        addComb(wk.gz[t + 1][j], sq.kg, lo + j, m, wv, m, n);
       }
     }
   }
@@ -646,12 +632,19 @@ final class PosteriorKernel {
     int lo = t * mm;
     double[] lb = wk.lb;
     System.arraycopy(sq.lb, lo, lb, 0, mm);
+    // Σ q = L⁻ᵀ Σ w; Σ v wᵀ = L⁻ᵀ Σ ε wᵀ; Σ q z_{t+1}ᵀ = L⁻ᵀ Σ w z_{t+1}ᵀ (in place).
+    upperSolveColumns(lb, 0, wk.sumW, t * m, 1);
+    upperSolveColumns(lb, 0, wk.sumEw, lo, m);
+    upperSolveColumns(lb, 0, wk.sumWz, lo, m);
+    double[] sumQ = wk.sumW;
+    double[] sumVw = wk.sumEw;
+    double[] sumQz = wk.sumWz;
     double[] gl = wk.tmp3;
     java.util.Arrays.fill(gl, 0, mm, 0);
     for (int i = 0; i < m; i++) {
-      wk.gEta[t * m + i] += wk.sumQ[t * m + i];
+      wk.gEta[t * m + i] += sumQ[t * m + i];
       for (int j = 0; j <= i; j++) {
-        gl[i * m + j] = -wk.sumVw[lo + i * m + j];
+        gl[i * m + j] = -sumVw[lo + i * m + j];
       }
       gl[i * m + i] += sumGq / lb[i * m + i];
     }
@@ -659,7 +652,7 @@ final class PosteriorKernel {
     if (t == steps - 1) {
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < m; j++) {
-          gLamB[i * m + j] = -wk.sumQ[t * m + i] * sq.mu[t * m + j];
+          gLamB[i * m + j] = -sumQ[t * m + i] * sq.mu[t * m + j];
         }
       }
     } else {
@@ -672,19 +665,19 @@ final class PosteriorKernel {
       System.arraycopy(sq.base, t * m, kappa, 0, m);
       SmallDense.solve(lb, kappa, m);
       for (int i = 0; i < m; i++) {
-        double sqi = wk.sumQ[t * m + i];
+        double sqi = sumQ[t * m + i];
         for (int j = 0; j < m; j++) {
           double acc = kappa[j] * sqi;
           for (int k = 0; k < m; k++) {
-            acc += kb[j * m + k] * wk.sumQz[lo + i * m + k];
+            acc += kb[j * m + k] * sumQz[lo + i * m + k];
           }
           gLamB[i * m + j] = -acc;
-          p.g[i * m + j] += wk.sumQz[lo + i * m + j] - sqi * controlAt(b, t, j);
+          p.g[i * m + j] += sumQz[lo + i * m + j] - sqi * controlAt(b, t, j);
         }
       }
       for (int j = 0; j < m; j++) { // c̄_t −= Gᵀ Σ q
         for (int i = 0; i < m; i++) {
-          wk.gc[t * m + j] -= g[i * m + j] * wk.sumQ[t * m + i];
+          wk.gc[t * m + j] -= g[i * m + j] * sumQ[t * m + i];
         }
       }
     }
@@ -893,6 +886,8 @@ final class PosteriorKernel {
     final double[] y = new double[steps * m];
     /** Backward factors L^b_t. */
     final double[] lb = new double[steps * mm];
+    /** K_t = L^b_t⁻¹ G (t < T−1): z̄_{t+1} += K_tᵀ L^b_t⁻¹ z̄_t. */
+    final double[] kg = new double[steps * mm];
     /** η_t − G c_t (η_{T−1} at the end). */
     final double[] base = new double[steps * m];
     /** Σ log L^b_ii − (m/2) log 2π per step. */
@@ -920,9 +915,9 @@ final class PosteriorKernel {
     final double[] accQ = new double[tile];
     final double[] accP = new double[tile];
     // Sums over samples for the adjoint, accumulated tile by tile.
-    final double[] sumQ = new double[steps * m];
-    final double[] sumVw = new double[steps * mm];
-    final double[] sumQz = new double[steps * mm];
+    final double[] sumW = new double[steps * m];
+    final double[] sumEw = new double[steps * mm];
+    final double[] sumWz = new double[steps * mm];
     final double[] sumSz = new double[mm];
     final double[] sumSw = new double[mm];
     final double[] sumA = new double[mm];
@@ -952,38 +947,148 @@ final class PosteriorKernel {
     return ((steps - 1 - t) * batch + b) * m * samples;
   }
 
-  /** rows ← L⁻¹ rows (forward substitution across the sample axis), L at {@code lo}. */
-  private void forwardSolve(double[] l, int lo, double[][] x, int s) {
-    for (int i = 0; i < m; i++) {
-      double[] xi = x[i];
-      for (int k = 0; k < i; k++) {
-        double c = l[lo + i * m + k];
-        double[] xk = x[k];
-        for (int q = 0; q < s; q++) {
-          xi[q] -= c * xk[q];
+  /** The m × m block x at xo ← L⁻¹ x, L at lo (column by column). */
+  private void lowerSolveColumns(double[] l, int lo, double[] x, int xo) {
+    for (int j = 0; j < m; j++) {
+      for (int i = 0; i < m; i++) {
+        double sum = x[xo + i * m + j];
+        for (int k = 0; k < i; k++) {
+          sum -= l[lo + i * m + k] * x[xo + k * m + j];
         }
-      }
-      double inv = 1 / l[lo + i * m + i];
-      for (int q = 0; q < s; q++) {
-        xi[q] *= inv;
+        x[xo + i * m + j] = sum / l[lo + i * m + i];
       }
     }
   }
 
-  /** rows ← L⁻ᵀ rows (back substitution across the sample axis), L at {@code lo}. */
-  private void backSolve(double[] l, int lo, double[][] x, int s) {
-    for (int i = m - 1; i >= 0; i--) {
-      double[] xi = x[i];
-      for (int k = i + 1; k < m; k++) {
-        double c = l[lo + k * m + i];
-        double[] xk = x[k];
-        for (int q = 0; q < s; q++) {
-          xi[q] -= c * xk[q];
+  /** The m × cols block x at xo (row-major, cols columns) ← L⁻ᵀ x, L at lo (column by column). */
+  private void upperSolveColumns(double[] l, int lo, double[] x, int xo, int cols) {
+    for (int j = 0; j < cols; j++) {
+      for (int i = m - 1; i >= 0; i--) {
+        double sum = x[xo + i * cols + j];
+        for (int k = i + 1; k < m; k++) {
+          sum -= l[lo + k * m + i] * x[xo + k * cols + j];
         }
+        x[xo + i * cols + j] = sum / l[lo + i * m + i];
       }
-      double inv = 1 / l[lo + i * m + i];
-      for (int q = 0; q < s; q++) {
-        xi[q] *= inv;
+    }
+  }
+
+  /** rows ← L⁻¹ rows (forward substitution across the sample axis), L at {@code lo}. */
+  private void forwardSolve(double[] l, int lo, double[][] x, int n) {
+    for (int i = 0; i < m; i++) {
+      solveRow(x[i], l, lo + i * m, 1, x, 0, i, 1 / l[lo + i * m + i], n);
+    }
+  }
+
+  /** rows ← L⁻ᵀ rows (back substitution across the sample axis), L at {@code lo}. */
+  private void backSolve(double[] l, int lo, double[][] x, int n) {
+    for (int i = m - 1; i >= 0; i--) {
+      solveRow(x[i], l, lo + (i + 1) * m + i, m, x, i + 1, m, 1 / l[lo + i * m + i], n);
+    }
+  }
+
+  /**
+   * y = (y − Σ_{k ∈ [from, to)} c_k x_k)·s with c_k = c[co + (k − from)·cs], two terms per pass and
+   * the scaling in the last pass (the same roundings as one pass per term).
+   */
+  private static void solveRow(double[] y, double[] c, int co, int cs, double[][] x, int from, int to,
+      double s, int n) {
+    int k = from;
+    for (; to - k > 2; k += 2, co += 2 * cs) {
+      double c0 = c[co];
+      double c1 = c[co + cs];
+      double[] x0 = x[k];
+      double[] x1 = x[k + 1];
+      for (int q = 0; q < n; q++) {
+        y[q] = (y[q] - c0 * x0[q]) - c1 * x1[q];
+      }
+    }
+    if (to - k == 2) {
+      double c0 = c[co];
+      double c1 = c[co + cs];
+      double[] x0 = x[k];
+      double[] x1 = x[k + 1];
+      for (int q = 0; q < n; q++) {
+        y[q] = ((y[q] - c0 * x0[q]) - c1 * x1[q]) * s;
+      }
+    } else if (to - k == 1) {
+      double c0 = c[co];
+      double[] x0 = x[k];
+      for (int q = 0; q < n; q++) {
+        y[q] = (y[q] - c0 * x0[q]) * s;
+      }
+    } else {
+      for (int q = 0; q < n; q++) {
+        y[q] *= s;
+      }
+    }
+  }
+
+  /** y = v + Σ_{k < count} c[co + k·cs]·x_k, two terms per pass. */
+  private static void setComb(double[] y, double v, double[] c, int co, int cs, double[][] x, int count, int n) {
+    if (count == 0) {
+      java.util.Arrays.fill(y, 0, n, v);
+    } else if (count == 1) {
+      double c0 = c[co];
+      double[] x0 = x[0];
+      for (int q = 0; q < n; q++) {
+        y[q] = v + c0 * x0[q];
+      }
+    } else {
+      double c0 = c[co];
+      double c1 = c[co + cs];
+      double[] x0 = x[0];
+      double[] x1 = x[1];
+      for (int q = 0; q < n; q++) {
+        y[q] = (v + c0 * x0[q]) + c1 * x1[q];
+      }
+      addComb(y, c, co + 2 * cs, cs, x, 2, count, n);
+    }
+  }
+
+  /** y += Σ_{k < count} c[co + k·cs]·x_k, two terms per pass. */
+  private static void addComb(double[] y, double[] c, int co, int cs, double[][] x, int count, int n) {
+    addComb(y, c, co, cs, x, 0, count, n);
+  }
+
+  /** y += Σ_{k ∈ [from, to)} c[co + (k − from)·cs]·x_k, two terms per pass. */
+  private static void addComb(double[] y, double[] c, int co, int cs, double[][] x, int from, int to, int n) {
+    int k = from;
+    for (; to - k >= 2; k += 2, co += 2 * cs) {
+      double c0 = c[co];
+      double c1 = c[co + cs];
+      double[] x0 = x[k];
+      double[] x1 = x[k + 1];
+      for (int q = 0; q < n; q++) {
+        y[q] = (y[q] + c0 * x0[q]) + c1 * x1[q];
+      }
+    }
+    if (k < to) {
+      double c0 = c[co];
+      double[] x0 = x[k];
+      for (int q = 0; q < n; q++) {
+        y[q] += c0 * x0[q];
+      }
+    }
+  }
+
+  /** y −= Σ_{k ∈ [from, to)} c[co + k·cs]·x_k (c indexed by k itself), two terms per pass. */
+  private static void subComb(double[] y, double[] c, int co, int cs, double[][] x, int from, int to, int n) {
+    int k = from;
+    for (; to - k >= 2; k += 2) {
+      double c0 = c[co + k * cs];
+      double c1 = c[co + (k + 1) * cs];
+      double[] x0 = x[k];
+      double[] x1 = x[k + 1];
+      for (int q = 0; q < n; q++) {
+        y[q] = (y[q] - c0 * x0[q]) - c1 * x1[q];
+      }
+    }
+    if (k < to) {
+      double c0 = c[co + k * cs];
+      double[] x0 = x[k];
+      for (int q = 0; q < n; q++) {
+        y[q] -= c0 * x0[q];
       }
     }
   }
@@ -995,31 +1100,10 @@ final class PosteriorKernel {
     }
   }
 
-  /** y += c·x. */
-  private static void axpy(double c, double[] x, double[] y, int n) {
-    for (int q = 0; q < n; q++) {
-      y[q] += c * x[q];
-    }
-  }
-
-  /** y −= x. */
-  private static void sub(double[] x, double[] y, int n) {
-    for (int q = 0; q < n; q++) {
-      y[q] -= x[q];
-    }
-  }
-
   /** y −= a ⊙ x. */
   private static void mulSub(double[] a, double[] x, double[] y, int n) {
     for (int q = 0; q < n; q++) {
       y[q] -= a[q] * x[q];
-    }
-  }
-
-  /** x ⊙= a. */
-  private static void mulInPlace(double[] a, double[] x, int n) {
-    for (int q = 0; q < n; q++) {
-      x[q] *= a[q];
     }
   }
 
