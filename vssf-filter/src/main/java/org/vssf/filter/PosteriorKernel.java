@@ -656,12 +656,10 @@ final class PosteriorKernel {
         }
       }
     } else {
-      double[] kb = wk.tmp; // Λb⁻¹ G, and κ = Λb⁻¹(η_t − G c_t)
+      double[] kb = wk.tmp; // Λb⁻¹ G = L⁻ᵀ K, and κ = Λb⁻¹(η_t − G c_t)
       double[] kappa = wk.vec2;
-      System.arraycopy(g, 0, kb, 0, mm);
-      for (int j = 0; j < m; j++) {
-        SmallDense.solveColumn(lb, kb, j, m);
-      }
+      System.arraycopy(sq.kg, lo, kb, 0, mm);
+      upperSolveColumns(lb, 0, kb, 0, m);
       System.arraycopy(sq.base, t * m, kappa, 0, m);
       SmallDense.solve(lb, kappa, m);
       for (int i = 0; i < m; i++) {
