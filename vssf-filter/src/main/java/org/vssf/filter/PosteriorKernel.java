@@ -517,39 +517,47 @@ final class PosteriorKernel {
     double[] gp = wk.accP;
     double[][] z0 = wk.z[0];
     double[][] u = wk.rowsA;
-    for (int i = 0; i < m; i++) { // u = Σz⁻¹ z_0
+    double[][] gu = wk.rowsB;
+    for (int i = 0; i < m; i++) { // u = Σz⁻¹ z_0; ḡp ⊙ u; z̄_0 −= ḡp ⊙ u
       setComb(u[i], 0, zinv, i * m, 1, z0, m, n);
-    }
-    for (int i = 0; i < m; i++) { // z̄_0 −= ḡp u;  Σ ḡp u uᵀ
-      for (int j = 0; j <= i; j++) {
-        wk.sumSz[i * m + j] += weightedDot(gp, u[i], u[j], n);
+      double[] ui = u[i];
+      double[] gui = gu[i];
+      double[] gzi = wk.gz[0][i];
+      for (int q = 0; q < n; q++) {
+        double v = gp[q] * ui[q];
+        gui[q] = v;
+        gzi[q] -= v;
       }
-      mulSub(gp, u[i], wk.gz[0][i], n);
     }
+    kernels.gram(n, gu, m, u, m, wk.sumSz, 0, m); // Σ ḡp u uᵀ
+    double[][] kk = wk.rowsA;
     double[][] r = wk.rowsB;
-    double[][] kk = wk.rowsC;
+    double[][] we = wk.rowsC;
+    double[][] cols = wk.cols;
+    double[] gram = wk.gram;
     for (int t = 0; t + 1 < steps; t++) {
       double[][] zt = wk.z[t];
       residual(b, t, zt, wk.z[t + 1], r, n);
-      for (int i = 0; i < m; i++) { // W e
-        setComb(kk[i], 0, w, i * m, 1, r, m, n);
-      }
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j <= i; j++) {
-          wk.sumSw[i * m + j] += weightedDot(gp, kk[i], kk[j], n);
-        }
-      }
-      for (int i = 0; i < m; i++) {
+      for (int i = 0; i < m; i++) { // W e; k = ḡp ⊙ W e; z̄_{t+1} −= k
+        setComb(we[i], 0, w, i * m, 1, r, m, n);
+        double[] wi = we[i];
         double[] ki = kk[i];
         double[] gzi = wk.gz[t + 1][i];
-        for (int q = 0; q < n; q++) { // k = ḡp ⊙ W e; z̄_{t+1} −= k
-          double v = gp[q] * ki[q];
+        for (int q = 0; q < n; q++) {
+          double v = gp[q] * wi[q];
           ki[q] = v;
           gzi[q] -= v;
         }
         wk.gc[t * m + i] += sum(ki, n);
+        cols[i] = wi;
+        cols[m + i] = zt[i];
+      }
+      java.util.Arrays.fill(gram, 0, 2 * mm, 0);
+      kernels.gram(n, kk, m, cols, 2 * m, gram, 0, 2 * m); // Σ k (We)ᵀ = Σ ḡp (We)(We)ᵀ, Σ k z_tᵀ
+      for (int i = 0; i < m; i++) {
         for (int j = 0; j < m; j++) {
-          wk.sumA[i * m + j] += dot(ki, zt[j], n);
+          wk.sumSw[i * m + j] += gram[i * 2 * m + j];
+          wk.sumA[i * m + j] += gram[i * 2 * m + m + j];
         }
       }
       for (int j = 0; j < m; j++) { // z̄_t += Aᵀ k
@@ -557,6 +565,7 @@ final class PosteriorKernel {
       }
     }
   }
+
 
   /** Σ̄z += ½ Σ ḡp u uᵀ − ½ (Σ ḡp) Σz⁻¹; Σ̄w += ½ Σ ḡp (We)(We)ᵀ − ½ (T−1)(Σ ḡp) W; Ā += Σ k z_tᵀ. */
   private void priorFinish(Work wk, Partial p, double sumGp) {
@@ -603,19 +612,28 @@ final class PosteriorKernel {
       load(eps, eo + i * s, ev[i], n);
     }
     forwardSolve(sq.lb, lo, wv, n); // w = L⁻¹ z̄
+    boolean inner = t < steps - 1;
+    double[][] cols = wk.cols;
     for (int i = 0; i < m; i++) {
       wk.sumW[t * m + i] += sum(wv[i], n);
-      for (int j = 0; j < m; j++) {
-        wk.sumEw[lo + i * m + j] += dot(ev[i], wv[j], n);
+      cols[i] = ev[i];
+      if (inner) {
+        cols[m + i] = wk.z[t + 1][i];
       }
     }
-    if (t < steps - 1) {
-      double[][] zn = wk.z[t + 1];
-      for (int i = 0; i < m; i++) {
-        for (int k = 0; k < m; k++) {
-          wk.sumWz[lo + i * m + k] += dot(wv[i], zn[k], n);
+    int c = inner ? 2 * m : m;
+    double[] gram = wk.gram;
+    java.util.Arrays.fill(gram, 0, m * c, 0);
+    kernels.gram(n, wv, m, cols, c, gram, 0, c); // Σ w εᵀ and Σ w z_{t+1}ᵀ
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        wk.sumEw[lo + j * m + i] += gram[i * c + j];
+        if (inner) {
+          wk.sumWz[lo + i * m + j] += gram[i * c + m + j];
         }
       }
+    }
+    if (inner) {
       for (int j = 0; j < m; j++) { // z̄_{t+1} += Kᵀ w
         addComb(wk.gz[t + 1][j], sq.kg, lo + j, m, wv, m, n);
       }
@@ -919,6 +937,9 @@ final class PosteriorKernel {
     final double[] sumSz = new double[mm];
     final double[] sumSw = new double[mm];
     final double[] sumA = new double[mm];
+    /** Row references for one Gram call, and its m × 2m result. */
+    final double[][] cols = new double[2 * m][];
+    final double[] gram = new double[2 * mm];
     double[][][] gz;
     double[][][] z;
 
@@ -1098,25 +1119,8 @@ final class PosteriorKernel {
     }
   }
 
-  /** y −= a ⊙ x. */
-  private static void mulSub(double[] a, double[] x, double[] y, int n) {
-    for (int q = 0; q < n; q++) {
-      y[q] -= a[q] * x[q];
-    }
-  }
-
   // Sums over samples go to the kernel set (SIMD when loaded): C2 vectorises the element-wise
   // passes above but not these reductions.
-
-  /** Σ_q x_q y_q. */
-  private double dot(double[] x, double[] y, int n) {
-    return kernels.dot(n, x, 0, y, 0);
-  }
-
-  /** Σ_q w_q x_q y_q. */
-  private double weightedDot(double[] wt, double[] x, double[] y, int n) {
-    return kernels.dot(n, wt, 0, x, 0, y, 0);
-  }
 
   private double sum(double[] x, int n) {
     return kernels.sum(n, x, 0);

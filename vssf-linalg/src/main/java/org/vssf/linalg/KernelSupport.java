@@ -95,6 +95,14 @@ public interface KernelSupport {
    */
   void gaussianBlocks(int[] state, int blocks, float[] out, int off);
 
+  /**
+   * {@code out[outOff + i·ldo + j] += Σ_q x_i[q]·y_j[q]} over {@code q < n} for rows {@code i < a} of
+   * {@code x} and {@code j < b} of {@code y} (the Gram block X Yᵀ of sample rows, as the fused
+   * posterior's adjoint needs). Each element's sum is formed in an order fixed by the
+   * implementation and {@code n}, whatever {@code a}, {@code b} and the element's position.
+   */
+  void gram(int n, double[][] x, int a, double[][] y, int b, double[] out, int outOff, int ldo);
+
   /** {@code y += α·x}. */
   void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff);
 

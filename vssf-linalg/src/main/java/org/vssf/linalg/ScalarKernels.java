@@ -305,6 +305,15 @@ public final class ScalarKernels implements KernelSupport {
   }
 
   @Override
+  public void gram(int n, double[][] x, int a, double[][] y, int b, double[] out, int outOff, int ldo) {
+    for (int i = 0; i < a; i++) {
+      for (int j = 0; j < b; j++) {
+        out[outOff + i * ldo + j] += dot(n, x[i], 0, y[j], 0);
+      }
+    }
+  }
+
+  @Override
   public double dot(int n, double[] w, int wOff, double[] x, int xOff, double[] y, int yOff) {
     double s0 = 0;
     double s1 = 0;

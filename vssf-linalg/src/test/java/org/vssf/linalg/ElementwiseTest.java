@@ -328,6 +328,48 @@ class ElementwiseTest extends SeededTest {
   }
 
   @Test
+  void gramBlocksMatchDoubleSumsAndDoNotDependOnTheBlocking() {
+    for (KernelSupport k : KernelImplementations.all()) {
+      for (int n : LENGTHS) {
+        int a = 5;
+        int b = 7;
+        double[][] x = new double[a][n];
+        double[][] y = new double[b][n];
+        for (double[][] rows : new double[][][] {x, y}) {
+          for (double[] row : rows) {
+            for (int q = 0; q < n; q++) {
+              row[q] = 2 * rng.nextDouble() - 1;
+            }
+          }
+        }
+        int ldo = b + 2;
+        double[] out = new double[1 + a * ldo];
+        java.util.Arrays.fill(out, 0.5);
+        k.gram(n, x, a, y, b, out, 1, ldo);
+        assertEquals(0.5, out[0], "gram wrote before its offset");
+        for (int i = 0; i < a; i++) {
+          for (int j = 0; j < b; j++) {
+            double expected = 0.5;
+            double scale = 0.5;
+            for (int q = 0; q < n; q++) {
+              expected += x[i][q] * y[j][q];
+              scale += Math.abs(x[i][q] * y[j][q]);
+            }
+            double got = out[1 + i * ldo + j];
+            assertEquals(expected, got, 1e-14 * scale, k.name() + " n=" + n + " (" + i + ", " + j + ")");
+            // The same element alone (a 1 × 1 block) gives the same bits.
+            double[] one = {0.5};
+            k.gram(n, new double[][] {x[i]}, 1, new double[][] {y[j]}, 1, one, 0, 1);
+            assertEquals(Double.doubleToRawLongBits(got), Double.doubleToRawLongBits(one[0]),
+                k.name() + " n=" + n + " (" + i + ", " + j + ") depends on its block");
+          }
+          assertEquals(0.5, out[1 + i * ldo + b], "gram wrote past its block");
+        }
+      }
+    }
+  }
+
+  @Test
   void facadeValidatesAndNamesArguments() {
     float[] x = new float[4];
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

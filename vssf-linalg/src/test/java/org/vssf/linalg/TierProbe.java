@@ -64,13 +64,27 @@ public final class TierProbe {
         Double.doubleToRawLongBits(k.dotAsDouble(n, x, 0, y, 0)),
         Double.doubleToRawLongBits(k.sum(n, widen(x), 0)),
         Double.doubleToRawLongBits(k.dot(n, widen(x), 0, widen(y), 0)),
-        Double.doubleToRawLongBits(k.dot(n, widen(y), 0, widen(x), 0, widen(pos), 0))};
+        Double.doubleToRawLongBits(k.dot(n, widen(y), 0, widen(x), 0, widen(pos), 0)),
+        Double.doubleToRawLongBits(gram(k, n, x, y, pos))};
     for (long s : sums) {
       for (int b = 0; b < 8; b++) {
         crc.update((int) (s >>> (8 * b)));
       }
     }
     return crc.getValue();
+  }
+
+  /** Σ of a 3 × 5 Gram block (2 × 4 register blocks and edges) of rows made from the inputs. */
+  private static double gram(KernelSupport k, int n, float[] x, float[] y, float[] pos) {
+    double[][] a = {widen(x), widen(y), widen(pos)};
+    double[][] b = {widen(y), widen(pos), widen(x), widen(x), widen(y)};
+    double[] out = new double[15];
+    k.gram(n, a, 3, b, 5, out, 0, 5);
+    double s = 0;
+    for (double v : out) {
+      s = 31 * s + v;
+    }
+    return s;
   }
 
   private static double[] widen(float[] v) {

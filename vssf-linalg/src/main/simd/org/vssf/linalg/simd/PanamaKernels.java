@@ -735,6 +735,84 @@ public final class PanamaKernels implements KernelSupport {
     return r;
   }
 
+  // gram: every element is one FMA accumulator over the full vectors, its lanes summed by the fixed
+  // tree, then the tail added in order; the 2 × 4 register block and the single-element edge form
+  // compute exactly that, so an element's bits do not depend on the block it falls in.
+  @Override
+  public void gram(int n, double[][] x, int a, double[][] y, int b, double[] out, int outOff, int ldo) {
+    int i = 0;
+    for (; i + 1 < a; i += 2) {
+      int j = 0;
+      for (; j + 3 < b; j += 4) {
+        gram2x4(n, x[i], x[i + 1], y[j], y[j + 1], y[j + 2], y[j + 3], out, outOff + i * ldo + j, ldo);
+      }
+      for (; j < b; j++) {
+        out[outOff + i * ldo + j] += gram1(n, x[i], y[j]);
+        out[outOff + (i + 1) * ldo + j] += gram1(n, x[i + 1], y[j]);
+      }
+    }
+    if (i < a) {
+      for (int j = 0; j < b; j++) {
+        out[outOff + i * ldo + j] += gram1(n, x[i], y[j]);
+      }
+    }
+  }
+
+  private static double gram1(int n, double[] x, double[] y) {
+    final VectorSpecies<Double> s = V.D;
+    DoubleVector acc = DoubleVector.zero(s);
+    int q = 0;
+    for (int bound = s.loopBound(n); q < bound; q += V.DL) {
+      acc = DoubleVector.fromArray(s, x, q).fma(DoubleVector.fromArray(s, y, q), acc);
+    }
+    return tail(sumLanes(acc), x, y, q, n);
+  }
+
+  private static double tail(double r, double[] x, double[] y, int from, int n) {
+    for (int q = from; q < n; q++) {
+      r += x[q] * y[q];
+    }
+    return r;
+  }
+
+  private static void gram2x4(int n, double[] x0, double[] x1, double[] y0, double[] y1, double[] y2,
+      double[] y3, double[] out, int o, int ldo) {
+    final VectorSpecies<Double> s = V.D;
+    DoubleVector a00 = DoubleVector.zero(s);
+    DoubleVector a01 = a00;
+    DoubleVector a02 = a00;
+    DoubleVector a03 = a00;
+    DoubleVector a10 = a00;
+    DoubleVector a11 = a00;
+    DoubleVector a12 = a00;
+    DoubleVector a13 = a00;
+    int q = 0;
+    for (int bound = s.loopBound(n); q < bound; q += V.DL) {
+      DoubleVector u0 = DoubleVector.fromArray(s, x0, q);
+      DoubleVector u1 = DoubleVector.fromArray(s, x1, q);
+      DoubleVector v = DoubleVector.fromArray(s, y0, q);
+      a00 = u0.fma(v, a00);
+      a10 = u1.fma(v, a10);
+      v = DoubleVector.fromArray(s, y1, q);
+      a01 = u0.fma(v, a01);
+      a11 = u1.fma(v, a11);
+      v = DoubleVector.fromArray(s, y2, q);
+      a02 = u0.fma(v, a02);
+      a12 = u1.fma(v, a12);
+      v = DoubleVector.fromArray(s, y3, q);
+      a03 = u0.fma(v, a03);
+      a13 = u1.fma(v, a13);
+    }
+    out[o] += tail(sumLanes(a00), x0, y0, q, n);
+    out[o + 1] += tail(sumLanes(a01), x0, y1, q, n);
+    out[o + 2] += tail(sumLanes(a02), x0, y2, q, n);
+    out[o + 3] += tail(sumLanes(a03), x0, y3, q, n);
+    out[o + ldo] += tail(sumLanes(a10), x1, y0, q, n);
+    out[o + ldo + 1] += tail(sumLanes(a11), x1, y1, q, n);
+    out[o + ldo + 2] += tail(sumLanes(a12), x1, y2, q, n);
+    out[o + ldo + 3] += tail(sumLanes(a13), x1, y3, q, n);
+  }
+
   @Override
   public double dot(int n, double[] w, int wOff, double[] x, int xOff, double[] y, int yOff) {
     final VectorSpecies<Double> s = V.D;
