@@ -7,12 +7,14 @@ package org.vssf.linalg;
  * only (float adds, multiplies, square roots, no FMA), so scalar code, SIMD code of any width and
  * every JIT tier give bitwise the same floats.
  *
- * <p>Per lane and block: two 32-bit outputs {@code a}, {@code b}; {@code u = (a>>>8 + 1)·2⁻²⁴ ∈ (0,
- * 1]}; {@code φ = (b>>>8)·2⁻²⁴·π/4 ∈ [0, π/4)}; {@code (c, s) = (cos φ, sin φ)} by minimax
+ * <p>Per lane and block: two 32-bit outputs {@code a}, {@code b}; {@code u = 1 − (a>>>9)·2⁻²³ ∈ (0,
+ * 1]}; {@code φ = (b>>>9)·2⁻²³·π/4 ∈ [0, π/4)} (both formed as {@code 2 − f} and {@code f − 1} from
+ * a float {@code f ∈ [1, 2)} whose mantissa is the 23 bits, so no int→float conversion is needed);
+ * {@code (c, s) = (cos φ, sin φ)} by minimax
  * polynomials (Cephes), swapped when bit 2 of {@code a} is set (so the angle covers {@code [0,
  * π/2]}); bits 0 and 1 of {@code a} are the signs of the two outputs (covering the other three
  * quadrants). {@code ln u} is Cephes' {@code logf} polynomial. The largest draw is
- * √(2·24·ln 2) ≈ 5.77.
+ * √(2·23·ln 2) ≈ 5.65.
  *
  * <p>Layout: block {@code k} writes {@code r·c} of lane {@code j} to {@code out[off + 32k + j]} and
  * {@code r·s} to {@code out[off + 32k + 16 + j]}. The state is {@code int[64]}, word {@code w} of lane
@@ -26,10 +28,10 @@ public final class GaussianBlocks {
   /** Length of the state array: four 32-bit words per lane. */
   public static final int STATE = 4 * LANES;
 
-  /** 2⁻²⁴. */
-  public static final float U_SCALE = 0x1.0p-24f;
-  /** π/4·2⁻²⁴ (rounded to float). */
-  public static final float PHI_SCALE = (float) (Math.PI / 4 / (1 << 24));
+  /** The exponent bits of 1f: {@code (x >>> 9) | ONE_BITS} is a float in [1, 2) with 23 random bits. */
+  public static final int ONE_BITS = 0x3f800000;
+  /** π/4 (rounded to float). */
+  public static final float QUARTER_PI = (float) (Math.PI / 4);
   /** √½: mantissas below it are doubled before the log polynomial. */
   public static final float SQRT_HALF = 0.707106781186547524f;
   /** Cephes logf: ln(1 + x) ≈ x − x²/2 + x³·P(x), P's coefficients highest first. */
@@ -96,8 +98,8 @@ public final class GaussianBlocks {
         s2 ^= t;
         s3 = Integer.rotateLeft(s3, 11);
 
-        float r = radius((float) ((a >>> 8) + 1) * U_SCALE);
-        float x = (float) (b >>> 8) * PHI_SCALE;
+        float r = radius(2f - Float.intBitsToFloat((a >>> 9) | ONE_BITS));
+        float x = (Float.intBitsToFloat((b >>> 9) | ONE_BITS) - 1f) * QUARTER_PI;
         float z = x * x;
         float sin = ((SIN_P[0] * z + SIN_P[1]) * z + SIN_P[2]) * z * x + x;
         float cos = ((COS_P[0] * z + COS_P[1]) * z + COS_P[2]) * z * z - 0.5f * z + 1f;
@@ -114,7 +116,7 @@ public final class GaussianBlocks {
     }
   }
 
-  /** √(−2 ln u) for u in [2⁻²⁴, 1], with {@code ln} as in the class comment. */
+  /** √(−2 ln u) for u in [2⁻²³, 1], with {@code ln} as in the class comment. */
   private static float radius(float u) {
     int bits = Float.floatToRawIntBits(u);
     float e = (float) ((bits >>> 23) - 126); // u = m·2^e, m in [½, 1)

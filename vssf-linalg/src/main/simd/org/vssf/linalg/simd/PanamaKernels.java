@@ -991,7 +991,6 @@ public final class PanamaKernels implements KernelSupport {
     // The lanes are independent streams, so groups of V.L lanes run one after another, each with its
     // state in registers; the arithmetic is GaussianBlocks.scalar's, operation for operation.
     final VectorSpecies<Integer> is = V.I;
-    final VectorSpecies<Float> fs = V.S;
     final int lanes = GaussianBlocks.LANES;
     for (int g = 0; g < lanes; g += V.L) {
       IntVector s0 = IntVector.fromArray(is, state, g);
@@ -1016,21 +1015,25 @@ public final class PanamaKernels implements KernelSupport {
         s2 = s2.lanewise(VectorOperators.XOR, t);
         s3 = rotl(s3, 11);
 
-        FloatVector u = ((FloatVector) a.lanewise(VectorOperators.LSHR, 8).add(1)
-            .convert(VectorOperators.I2F, 0)).mul(GaussianBlocks.U_SCALE);
+        // Reinterpreting, not converting: convert(I2F) is not always intrinsified on JDK 17.
+        FloatVector u = a.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.OR, GaussianBlocks.ONE_BITS)
+            .reinterpretAsFloats().neg().add(2f);
         FloatVector r = radius(u);
-        FloatVector x = ((FloatVector) b.lanewise(VectorOperators.LSHR, 8)
-            .convert(VectorOperators.I2F, 0)).mul(GaussianBlocks.PHI_SCALE);
+        FloatVector x = b.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.OR, GaussianBlocks.ONE_BITS)
+            .reinterpretAsFloats().sub(1f).mul(GaussianBlocks.QUARTER_PI);
         FloatVector z = x.mul(x);
         float[] sp = GaussianBlocks.SIN_P;
         float[] cp = GaussianBlocks.COS_P;
         FloatVector sin = z.mul(sp[0]).add(sp[1]).mul(z).add(sp[2]).mul(z).mul(x).add(x);
         FloatVector cos = z.mul(cp[0]).add(cp[1]).mul(z).add(cp[2]).mul(z).mul(z)
             .sub(z.mul(0.5f)).add(1f);
-        VectorMask<Float> swap = a.lanewise(VectorOperators.AND, 4).compare(VectorOperators.NE, 0)
-            .cast(fs);
-        FloatVector c = cos.blend(sin, swap);
-        FloatVector s = sin.blend(cos, swap);
+        // Swap by bit selection (all-ones where bit 2 of a is set): no mask cast between species.
+        IntVector swap = a.lanewise(VectorOperators.LSHL, 29).lanewise(VectorOperators.ASHR, 31);
+        IntVector cb = cos.reinterpretAsInts();
+        IntVector sb = sin.reinterpretAsInts();
+        IntVector diff = cb.lanewise(VectorOperators.XOR, sb).lanewise(VectorOperators.AND, swap);
+        FloatVector c = cb.lanewise(VectorOperators.XOR, diff).reinterpretAsFloats();
+        FloatVector s = sb.lanewise(VectorOperators.XOR, diff).reinterpretAsFloats();
         IntVector sign0 = a.lanewise(VectorOperators.LSHL, 31);
         IntVector sign1 = a.lanewise(VectorOperators.LSHL, 30).lanewise(VectorOperators.AND, 0x80000000);
         int at = off + GaussianBlocks.BLOCK * k + g;
@@ -1060,8 +1063,9 @@ public final class PanamaKernels implements KernelSupport {
   /** √(−2 ln u), as {@code GaussianBlocks.radius}. */
   private static FloatVector radius(FloatVector u) {
     IntVector bits = u.reinterpretAsInts();
-    FloatVector e = (FloatVector) bits.lanewise(VectorOperators.LSHR, 23).sub(126)
-        .convert(VectorOperators.I2F, 0);
+    // The biased exponent E (< 2²³) as a float: the bits 0x4b000000 | E are 2²³ + E exactly.
+    FloatVector e = bits.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.OR, 0x4b000000)
+        .reinterpretAsFloats().sub(8388608f).sub(126f);
     FloatVector m = bits.lanewise(VectorOperators.AND, 0x007fffff).lanewise(VectorOperators.OR, 0x3f000000)
         .reinterpretAsFloats();
     VectorMask<Float> low = m.lt(GaussianBlocks.SQRT_HALF);
