@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         + " DIR/report.md with the paper's MSE beside ours.",
         "quick: pendulum 32×32, ψ fixed, supervision partial, full and none, 4 000 steps (minutes).",
         "paper: pendulum, blocks and pillars, every supervision, ψ fixed and learned, 32×32, 40 000"
-            + " steps (about 45 minutes per cell and thread).",
+            + " steps (30–55 minutes per cell and thread).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
 final class ReproduceCommand implements Callable<Integer> {
