@@ -322,7 +322,7 @@ final class PosteriorKernel {
         for (int q = 0; q < n; q++) {
           ri[q] = ((zn[q] - ci) - a0 * x0[q]) - a1 * x1[q];
         }
-        subComb(ri, ad, am, 1, z, 2, m, n);
+        addComb(ri, -1, ad, am + 2, 1, z, 2, m, n);
       }
     }
   }
@@ -566,7 +566,6 @@ final class PosteriorKernel {
     }
   }
 
-
   /** Σ̄z += ½ Σ ḡp u uᵀ − ½ (Σ ḡp) Σz⁻¹; Σ̄w += ½ Σ ḡp (We)(We)ᵀ − ½ (T−1)(Σ ḡp) W; Ā += Σ k z_tᵀ. */
   private void priorFinish(Work wk, Partial p, double sumGp) {
     for (int i = 0; i < m; i++) {
@@ -794,16 +793,8 @@ final class PosteriorKernel {
           gM[i * m + j] = sum;
         }
       }
-      double[] rr = gM; // R = L_{t−1}⁻ᵀ M̄, in place, column by column (back substitution)
-      for (int j = 0; j < m; j++) {
-        for (int i = m - 1; i >= 0; i--) {
-          double sum = rr[i * m + j];
-          for (int k = i + 1; k < m; k++) {
-            sum -= sq.l[pm + k * m + i] * rr[k * m + j];
-          }
-          rr[i * m + j] = sum / sq.l[pm + i * m + i];
-        }
-      }
+      double[] rr = gM; // R = L_{t−1}⁻ᵀ M̄, in place
+      upperSolveColumns(sq.l, pm, rr, 0, m);
       java.util.Arrays.fill(gl, 0, mm, 0);
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < m; j++) {
@@ -866,15 +857,7 @@ final class PosteriorKernel {
     }
     // X = L⁻ᵀ S (columns), then L⁻ᵀ Xᵀ = (X L⁻¹)ᵀ … Ā = L⁻ᵀ S L⁻¹ is symmetric, so Ā = L⁻ᵀ (L⁻ᵀ S)ᵀ.
     for (int pass = 0; pass < 2; pass++) {
-      for (int j = 0; j < m; j++) {
-        for (int i = m - 1; i >= 0; i--) {
-          double sum = s[i * m + j];
-          for (int k = i + 1; k < m; k++) {
-            sum -= l[k * m + i] * s[k * m + j];
-          }
-          s[i * m + j] = sum / l[i * m + i];
-        }
-      }
+      upperSolveColumns(l, 0, s, 0, m);
       if (pass == 0) {
         for (int i = 0; i < m; i++) {
           for (int j = 0; j < i; j++) {
@@ -1061,21 +1044,25 @@ final class PosteriorKernel {
       for (int q = 0; q < n; q++) {
         y[q] = (v + c0 * x0[q]) + c1 * x1[q];
       }
-      addComb(y, c, co + 2 * cs, cs, x, 2, count, n);
+      addComb(y, 1, c, co + 2 * cs, cs, x, 2, count, n);
     }
   }
 
   /** y += Σ_{k < count} c[co + k·cs]·x_k, two terms per pass. */
   private static void addComb(double[] y, double[] c, int co, int cs, double[][] x, int count, int n) {
-    addComb(y, c, co, cs, x, 0, count, n);
+    addComb(y, 1, c, co, cs, x, 0, count, n);
   }
 
-  /** y += Σ_{k ∈ [from, to)} c[co + (k − from)·cs]·x_k, two terms per pass. */
-  private static void addComb(double[] y, double[] c, int co, int cs, double[][] x, int from, int to, int n) {
+  /**
+   * y += sign·Σ_{k ∈ [from, to)} c[co + (k − from)·cs]·x_k for sign ±1, two terms per pass (with
+   * sign −1 the same roundings as subtracting each term).
+   */
+  private static void addComb(double[] y, double sign, double[] c, int co, int cs, double[][] x, int from,
+      int to, int n) {
     int k = from;
     for (; to - k >= 2; k += 2, co += 2 * cs) {
-      double c0 = c[co];
-      double c1 = c[co + cs];
+      double c0 = sign * c[co];
+      double c1 = sign * c[co + cs];
       double[] x0 = x[k];
       double[] x1 = x[k + 1];
       for (int q = 0; q < n; q++) {
@@ -1083,31 +1070,10 @@ final class PosteriorKernel {
       }
     }
     if (k < to) {
-      double c0 = c[co];
+      double c0 = sign * c[co];
       double[] x0 = x[k];
       for (int q = 0; q < n; q++) {
         y[q] += c0 * x0[q];
-      }
-    }
-  }
-
-  /** y −= Σ_{k ∈ [from, to)} c[co + k·cs]·x_k (c indexed by k itself), two terms per pass. */
-  private static void subComb(double[] y, double[] c, int co, int cs, double[][] x, int from, int to, int n) {
-    int k = from;
-    for (; to - k >= 2; k += 2) {
-      double c0 = c[co + k * cs];
-      double c1 = c[co + (k + 1) * cs];
-      double[] x0 = x[k];
-      double[] x1 = x[k + 1];
-      for (int q = 0; q < n; q++) {
-        y[q] = (y[q] - c0 * x0[q]) - c1 * x1[q];
-      }
-    }
-    if (k < to) {
-      double c0 = c[co + k * cs];
-      double[] x0 = x[k];
-      for (int q = 0; q < n; q++) {
-        y[q] -= c0 * x0[q];
       }
     }
   }

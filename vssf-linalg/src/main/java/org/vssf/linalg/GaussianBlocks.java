@@ -75,29 +75,14 @@ public final class GaussianBlocks {
 
   /** The reference (scalar) implementation of {@link KernelSupport#gaussianBlocks}. */
   static void scalar(int[] state, int blocks, float[] out, int off) {
+    int[] st = new int[4];
     for (int j = 0; j < LANES; j++) {
-      int s0 = state[j];
-      int s1 = state[LANES + j];
-      int s2 = state[2 * LANES + j];
-      int s3 = state[3 * LANES + j];
+      for (int w = 0; w < 4; w++) {
+        st[w] = state[w * LANES + j];
+      }
       for (int k = 0; k < blocks; k++) {
-        int a = Integer.rotateLeft(s1 * 5, 7) * 9;
-        int t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = Integer.rotateLeft(s3, 11);
-        int b = Integer.rotateLeft(s1 * 5, 7) * 9;
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = Integer.rotateLeft(s3, 11);
-
+        int a = next(st);
+        int b = next(st);
         float r = radius(2f - Float.intBitsToFloat((a >>> 9) | ONE_BITS));
         float x = (Float.intBitsToFloat((b >>> 9) | ONE_BITS) - 1f) * QUARTER_PI;
         float z = x * x;
@@ -109,11 +94,23 @@ public final class GaussianBlocks {
         out[off + BLOCK * k + LANES + j] =
             Float.intBitsToFloat(Float.floatToRawIntBits(r * s) ^ ((a << 30) & 0x80000000));
       }
-      state[j] = s0;
-      state[LANES + j] = s1;
-      state[2 * LANES + j] = s2;
-      state[3 * LANES + j] = s3;
+      for (int w = 0; w < 4; w++) {
+        state[w * LANES + j] = st[w];
+      }
     }
+  }
+
+  /** One xoshiro128** step of the lane state {@code s} (four words): its output, s advanced. */
+  private static int next(int[] s) {
+    int result = Integer.rotateLeft(s[1] * 5, 7) * 9;
+    int t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = Integer.rotateLeft(s[3], 11);
+    return result;
   }
 
   /** √(−2 ln u) for u in [2⁻²³, 1], with {@code ln} as in the class comment. */
