@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.vssf.autodiff.Tensor;
 import org.vssf.nn.Adam;
+import org.vssf.nn.BatchNorm;
 import org.vssf.nn.Checkpoints;
 import org.vssf.nn.LearningRate;
 import org.vssf.nn.Module;
@@ -51,6 +52,12 @@ public final class Trainer {
     public float maxGradNorm = 0f;
     /** Probability of hiding each sensor from the filter for a whole sequence (beyond the paper). */
     public float sensorDropout = 0f;
+    /**
+     * The last this many of {@code steps} train with every batch norm in evaluation mode (running
+     * statistics, no longer updated), so the ELBO fits the deterministic encoder that filters after
+     * training rather than the batch-statistics one (beyond the paper; 0 = off).
+     */
+    public int frozenNormSteps = 0;
     /** Steps between metric lines. */
     public int logEvery = 50;
     /** Steps between checkpoints. */
@@ -210,48 +217,88 @@ public final class Trainer {
     List<String> metrics = readMetrics(step);
     boolean pretrain = !decoder.isEmpty() && config.pretrainSteps > 0;
     restGroup.frozen(pretrain && step < config.pretrainSteps);
-    for (; step < config.steps; step++) {
-      if (pretrain && step == config.pretrainSteps) {
-        // As the reference: a fresh optimiser after pre-training. Keyed on the step, so a run
-        // resumed from a checkpoint written at this boundary resets exactly like an unbroken one.
-        restGroup.frozen(false);
-        adam.reset();
-      }
-      SplittableRandom rng = new SplittableRandom(mix(config.seed, step));
-      Batch batch = data.batch(step, rng.split());
-      SplittableRandom noise = rng.split();
-      List<Tensor> filterMasks = dropout(batch, noise);
-      model.zeroGrad();
-      Elbo.Terms terms;
-      try {
-        BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, filterMasks,
-            batch.controls, config.samples, noise);
-        terms = Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s, config.beta);
-        float loss = terms.loss.item();
-        if (!Float.isFinite(loss)) {
-          throw new ArithmeticException("loss is " + loss);
+    if (config.frozenNormSteps < 0 || config.frozenNormSteps >= Math.max(1, config.steps)) {
+      throw new IllegalArgumentException("frozenNormSteps must be in 0.." + (config.steps - 1) + ", got "
+          + config.frozenNormSteps);
+    }
+    long freezeFrom = config.frozenNormSteps > 0 ? config.steps - config.frozenNormSteps : Long.MAX_VALUE;
+    List<BatchNorm> norms = batchNorms(model, new ArrayList<>());
+    List<Boolean> normModes = new ArrayList<>();
+    for (BatchNorm bn : norms) {
+      normModes.add(bn.isTraining());
+    }
+    long start = step;
+    try {
+      for (; step < config.steps; step++) {
+        if (step == Math.max(freezeFrom, start)) {
+          // Keyed on the step, so a resumed run freezes exactly where an unbroken one does.
+          for (BatchNorm bn : norms) {
+            bn.train(false);
+          }
         }
-        terms.loss.backward();
-        adam.update();
-      } catch (ArithmeticException e) {
-        org.vssf.autodiff.Tape.clear();
-        throw new TrainingDivergedException("training stopped at step " + step + ": " + e.getMessage()
-            + "; the last good checkpoint is " + (Files.exists(ckpt) ? ckpt : "not written yet"), e);
+        step(data, adam, restGroup, pretrain, metrics, ckpt, step);
       }
-      long done = step + 1;
-      progress.step(done, config.steps, terms.loss.item());
-      if (done % config.logEvery == 0 || done == config.steps) {
-        metrics.add(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g", done, terms.loss.item(),
-            mean(terms.elbo), mean(terms.kl), mean(terms.recon), adam.lastGradNorm()));
-        writeMetrics(metrics);
-      }
-      if (done % config.checkpointEvery == 0 || done == config.steps) {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("trainer.step", Long.toString(done));
-        Checkpoints.save(ckpt, model, adam, meta);
+    } finally {
+      for (int i = 0; i < norms.size(); i++) {
+        norms.get(i).train(normModes.get(i));
       }
     }
     return step;
+  }
+
+  /** Every batch norm below {@code m}, in registration order. */
+  private static List<BatchNorm> batchNorms(Module m, List<BatchNorm> out) {
+    if (m instanceof BatchNorm) {
+      out.add((BatchNorm) m);
+    }
+    for (Module c : m.children().values()) {
+      batchNorms(c, out);
+    }
+    return out;
+  }
+
+  /** One optimiser step: draws the step's batch and noise, updates, logs and checkpoints. */
+  private void step(Data data, Adam adam, Adam.Group restGroup, boolean pretrain, List<String> metrics, Path ckpt,
+      long step) throws IOException {
+    if (pretrain && step == config.pretrainSteps) {
+      // As the reference: a fresh optimiser after pre-training. Keyed on the step, so a run
+      // resumed from a checkpoint written at this boundary resets exactly like an unbroken one.
+      restGroup.frozen(false);
+      adam.reset();
+    }
+    SplittableRandom rng = new SplittableRandom(mix(config.seed, step));
+    Batch batch = data.batch(step, rng.split());
+    SplittableRandom noise = rng.split();
+    List<Tensor> filterMasks = dropout(batch, noise);
+    model.zeroGrad();
+    Elbo.Terms terms;
+    try {
+      BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, filterMasks,
+          batch.controls, config.samples, noise);
+      terms = Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s, config.beta);
+      float loss = terms.loss.item();
+      if (!Float.isFinite(loss)) {
+        throw new ArithmeticException("loss is " + loss);
+      }
+      terms.loss.backward();
+      adam.update();
+    } catch (ArithmeticException e) {
+      org.vssf.autodiff.Tape.clear();
+      throw new TrainingDivergedException("training stopped at step " + step + ": " + e.getMessage()
+          + "; the last good checkpoint is " + (Files.exists(ckpt) ? ckpt : "not written yet"), e);
+    }
+    long done = step + 1;
+    progress.step(done, config.steps, terms.loss.item());
+    if (done % config.logEvery == 0 || done == config.steps) {
+      metrics.add(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g", done, terms.loss.item(),
+          mean(terms.elbo), mean(terms.kl), mean(terms.recon), adam.lastGradNorm()));
+      writeMetrics(metrics);
+    }
+    if (done % config.checkpointEvery == 0 || done == config.steps) {
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("trainer.step", Long.toString(done));
+      Checkpoints.save(ckpt, model, adam, meta);
+    }
   }
 
   /** Filter masks with whole sensors hidden per sequence with probability sensorDropout. */

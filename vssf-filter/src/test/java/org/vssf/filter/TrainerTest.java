@@ -104,6 +104,59 @@ class TrainerTest {
   }
 
   @Test
+  void frozenNormTailKeepsRunningStatisticsAndResumesBitwise() throws Exception {
+    Trainer.Config c = config(8);
+    c.frozenNormSteps = 3; // steps 5, 6, 7 use the running statistics
+    Object[] straight = model();
+    ImageSensor image = (ImageSensor) straight[1];
+    image.train(true);
+    trainer(straight, c, dir.resolve("straight")).train(data(-1));
+    // Five training-mode steps moved the batch-norm counters; the frozen tail left them alone.
+    Map<String, Tensor> buffers = image.namedBuffers();
+    int counters = 0;
+    for (Map.Entry<String, Tensor> e : buffers.entrySet()) {
+      if (e.getKey().endsWith("counter")) {
+        assertEquals(5f, e.getValue().data()[0], e.getKey());
+        counters++;
+      }
+    }
+    assertTrue(counters > 0, "the encoder and decoder have batch norms");
+    assertTrue(image.encoder().isTraining(), "the model's own mode is restored after training");
+    // The tail changes the result: the same run without it differs.
+    Object[] plain = model();
+    ((ImageSensor) plain[1]).train(true);
+    trainer(plain, config(8), dir.resolve("plain")).train(data(-1));
+    assertFalse(java.util.Arrays.equals(image.namedParameters().get("encoder.mlp.4.weight").data(),
+        ((ImageSensor) plain[1]).namedParameters().get("encoder.mlp.4.weight").data()));
+    // Interrupted inside the tail (checkpoint at 6) and resumed: bitwise the straight run.
+    Trainer.Config first = config(6);
+    first.frozenNormSteps = 1; // step 5 frozen, as in the 8-step run
+    Object[] a = model();
+    ((ImageSensor) a[1]).train(true);
+    trainer(a, first, dir.resolve("resumed")).train(data(-1));
+    Object[] b = model();
+    ((ImageSensor) b[1]).train(true);
+    trainer(b, c, dir.resolve("resumed")).train(data(-1));
+    Map<String, Tensor> want = image.namedParameters();
+    Map<String, Tensor> got = ((ImageSensor) b[1]).namedParameters();
+    for (String k : want.keySet()) {
+      assertArrayEquals(want.get(k).data(), got.get(k).data(), k);
+    }
+    for (String k : buffers.keySet()) {
+      assertArrayEquals(buffers.get(k).data(), ((ImageSensor) b[1]).namedBuffers().get(k).data(), k);
+    }
+  }
+
+  @Test
+  void frozenNormStepsOutsideTheRunAreRejected() {
+    Trainer.Config c = config(4);
+    c.frozenNormSteps = 4;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> trainer(model(), c, dir.resolve("bad")).train(data(-1)));
+    assertTrue(e.getMessage().contains("frozenNormSteps must be in 0..3"), e.getMessage());
+  }
+
+  @Test
   void progressIsReportedAndTheTrainedModelLoadsForEvaluation() throws Exception {
     Object[] m = model();
     Path run = dir.resolve("load");

@@ -59,6 +59,18 @@ public final class Reproduction {
     public long seed = 1;
     /** Spectral bound on A for ψ-learned cells (0 = off; beyond the paper). */
     public float spectralBound;
+    /**
+     * Share of the steps, at the end, trained with batch norm frozen at its running statistics
+     * (beyond the paper; docs/results.md, "Batch norm"): a quarter.
+     */
+    public double frozenNormShare = 0.25;
+    /** Frozen-norm steps when set (overrides the share); {@code null}: the share of the steps. */
+    public Integer frozenNormSteps;
+
+    /** The number of final steps trained with batch norm frozen. */
+    public int frozenNorm() {
+      return frozenNormSteps != null ? frozenNormSteps : (int) Math.round(frozenNormShare * steps);
+    }
   }
 
   /**
@@ -265,6 +277,7 @@ public final class Reproduction {
       settings.trainer.samples = preset.samples;
       settings.trainer.learningRate = preset.learningRate;
       settings.trainer.seed = preset.seed;
+      settings.trainer.frozenNormSteps = preset.frozenNorm();
       settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
       settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
       Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));

@@ -63,6 +63,11 @@ final class ReproduceCommand implements Callable<Integer> {
       description = "For ψ learned: keep ‖A‖₂ ≤ R (beyond the paper; default: off).")
   Float spectralBound;
 
+  @Option(names = "--frozen-norm", paramLabel = "N",
+      description = "Train the last N steps of each cell with batch norm on its running statistics, frozen"
+          + " (beyond the paper; default: the last quarter of the steps; 0: off).")
+  Integer frozenNorm;
+
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
   Long seed;
 
@@ -85,6 +90,11 @@ final class ReproduceCommand implements Callable<Integer> {
       require(steps >= 2, "--steps must be at least 2, got " + steps);
       p.steps = steps;
       p.pretrain = Math.min(p.pretrain, steps / 2);
+    }
+    if (frozenNorm != null) {
+      require(frozenNorm >= 0 && frozenNorm < p.steps - p.pretrain, "--frozen-norm must be in 0.."
+          + (p.steps - p.pretrain - 1) + " (after the pre-training), got " + frozenNorm);
+      p.frozenNormSteps = frozenNorm;
     }
     if (train != null) {
       require(train >= 1, "--train must be at least 1, got " + train);

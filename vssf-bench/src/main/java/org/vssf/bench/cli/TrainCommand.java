@@ -67,6 +67,11 @@ final class TrainCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   float sensorDropout;
 
+  @Option(names = "--frozen-norm", defaultValue = "0", paramLabel = "N",
+      description = "Train the last N steps with batch norm on its running statistics, frozen, so the"
+          + " ELBO fits the encoder that filters after training (beyond the paper; default: ${DEFAULT-VALUE}).")
+  int frozenNorm;
+
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
   Integer threads;
 
@@ -100,6 +105,8 @@ final class TrainCommand implements Callable<Integer> {
     require(samples >= 1, "--samples must be at least 1, got " + samples);
     require(lr > 0 && Float.isFinite(lr), "--lr must be positive, got " + lr);
     require(sensorDropout >= 0 && sensorDropout < 1, "--sensor-dropout must be in [0, 1), got " + sensorDropout);
+    require(frozenNorm >= 0 && frozenNorm < steps - pretrain, "--frozen-norm must be in 0.." + (steps - pretrain - 1)
+        + " (after the pre-training), got " + frozenNorm);
     ModelConfig model;
     try {
       model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), supervision, dynamics);
@@ -119,6 +126,7 @@ final class TrainCommand implements Callable<Integer> {
     settings.trainer.samples = samples;
     settings.trainer.learningRate = lr;
     settings.trainer.sensorDropout = sensorDropout;
+    settings.trainer.frozenNormSteps = frozenNorm;
     settings.trainer.seed = seed;
     settings.trainer.logEvery = Math.max(1, Math.min(50, steps / 20));
     settings.trainer.checkpointEvery = Math.max(1, Math.min(500, steps / 4));

@@ -45,11 +45,16 @@ class TrainingCliTest {
     Path d = data();
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
-        "--batch", "2", "--samples", "3", "--threads", "1")[0];
+        "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
     }
+    Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.CONFIG)));
+    assertEquals(1L, ((Number) config.get("frozen_norm_steps")).longValue(), config.toString());
+    // A run written before the option existed has no such field: it resumes without freezing.
+    Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
+        .replace("\"frozen_norm_steps\"", "\"unused\""));
     failsWith(1, "already holds a run", "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3");
     String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
@@ -96,6 +101,8 @@ class TrainingCliTest {
     assertTrue(row.get("filter_mse") instanceof Number);
     String report = Files.readString(out.resolve("report.md"));
     assertTrue(report.contains("| env | supervision |"), report);
+    Map<?, ?> cellConfig = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/config.json")));
+    assertEquals(1L, ((Number) cellConfig.get("frozen_norm_steps")).longValue(), "a quarter of 2 steps, rounded");
     for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
       for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
         String link = "runs/" + cell + "/figures/" + f;
@@ -129,6 +136,10 @@ class TrainingCliTest {
         tmp.resolve("y").toString(), "--supervision", "most");
     failsWith(2, "--steps must be at least 1", "train", "--data", tmp.toString(), "--out", tmp.toString(),
         "--steps", "0");
+    failsWith(2, "--frozen-norm must be in 0..3 (after the pre-training)", "train", "--data", tmp.toString(), "--out",
+        tmp.toString(), "--steps", "4", "--pretrain", "0", "--frozen-norm", "4");
+    failsWith(2, "--frozen-norm must be in 0..", "reproduce", "--out", tmp.toString(), "--steps", "4",
+        "--frozen-norm", "-1");
     failsWith(1, "holds no run", "train", "--out", tmp.resolve("none").toString(), "--resume");
     failsWith(1, "no such file", "evaluate", "--run", tmp.resolve("none").toString(), "--data", tmp.toString());
     failsWith(2, "--sensors must be image or image,linear", "evaluate", "--run", tmp.toString(), "--sensors", "x");
