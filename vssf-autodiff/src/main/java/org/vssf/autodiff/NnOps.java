@@ -226,12 +226,133 @@ public final class NnOps {
    */
   public static Tensor batchNormInference(Tensor x, Tensor scale, Tensor offset, Tensor mean,
       Tensor variance, float eps) {
-    Tensor m = Ops.stopGradient(mean);
-    int[] featureShape = m.shape;
-    if (m.shape.length != x.shape.length) {
-      throw new IllegalArgumentException("batchNormInference: mean of shape " + Shapes.str(m.shape)
+    int[] featureShape = mean.shape;
+    if (featureShape.length != x.shape.length) {
+      throw new IllegalArgumentException("batchNormInference: mean of shape " + Shapes.str(featureShape)
           + " must have the rank of the input " + Shapes.str(x.shape) + " (size 1 on reduced axes)");
     }
+    int first = -1;
+    int last = -1;
+    boolean contiguous = true;
+    for (int d = 0; d < featureShape.length; d++) {
+      if (featureShape[d] != 1 && featureShape[d] != x.shape[d]) {
+        throw new IllegalArgumentException("batchNormInference: mean of shape " + Shapes.str(featureShape)
+            + " does not fit the input " + Shapes.str(x.shape));
+      }
+      if (featureShape[d] != 1) {
+        contiguous &= last < 0 || last == d - 1;
+        first = first < 0 ? d : first;
+        last = d;
+      }
+    }
+    if (first < 0 || !contiguous) {
+      return batchNormInferenceComposite(x, scale, offset, mean, variance, eps);
+    }
+    Tensor v = asFeature("variance", variance, featureShape);
+    Tensor s = asFeature("scale", scale, featureShape);
+    Tensor o = asFeature("offset", offset, featureShape);
+    int outer = 1;
+    int nf = 1;
+    int inner = 1;
+    for (int d = 0; d < featureShape.length; d++) {
+      if (d < first) {
+        outer *= x.shape[d];
+      } else if (d <= last) {
+        nf *= x.shape[d];
+      } else {
+        inner *= x.shape[d];
+      }
+    }
+    return batchNormInferenceFused(x, s, o, mean.data, v.data, eps, outer, nf, inner);
+  }
+
+  /**
+   * The fused form of {@link #batchNormInference} for x viewed as {@code [outer, F, inner]}: the
+   * composite's float operations in its order (the same bits forward), and the backward pass
+   * {@code dx = dy·(γ/√(v + eps))}, {@code dγ = Σ dy·(x − mean)/√(v + eps)}, {@code dβ = Σ dy}
+   * (sums in double) without the composite's broadcast temporaries. Tested against the composite.
+   */
+  private static Tensor batchNormInferenceFused(Tensor x, Tensor s, Tensor o, float[] mean, float[] variance,
+      float eps, int outer, int nf, int inner) {
+    float[] sd = new float[nf];
+    for (int f = 0; f < nf; f++) {
+      sd[f] = (float) Math.sqrt(variance[f] + eps);
+    }
+    float[] mu = mean.clone();
+    float[] gamma = s.data;
+    float[] beta = o.data;
+    float[] xv = x.data;
+    float[] y = new float[xv.length];
+    for (int a = 0; a < outer; a++) {
+      for (int f = 0; f < nf; f++) {
+        int base = (a * nf + f) * inner;
+        float m = mu[f];
+        float d = sd[f];
+        float g = gamma[f];
+        float b = beta[f];
+        for (int i = base; i < base + inner; i++) {
+          y[i] = (xv[i] - m) / d * g + b;
+        }
+      }
+    }
+    Tensor out = Tape.result("batchNormInference", x.shape, y, new Tensor[] {x, s, o});
+    if (out.requiresGrad) {
+      Tape.attach(out, new Node("batchNormInference", x, s, o) {
+        @Override
+        protected void backward(float[] dy) {
+          if (needs(0)) {
+            float[] gx = gradOf(0);
+            for (int a = 0; a < outer; a++) {
+              for (int f = 0; f < nf; f++) {
+                int base = (a * nf + f) * inner;
+                float gd = gamma[f] / sd[f];
+                for (int i = base; i < base + inner; i++) {
+                  gx[i] += dy[i] * gd;
+                }
+              }
+            }
+          }
+          if (needs(1) || needs(2)) {
+            double[] sumDy = new double[nf];
+            double[] sumDyXhat = new double[nf];
+            for (int a = 0; a < outer; a++) {
+              for (int f = 0; f < nf; f++) {
+                int base = (a * nf + f) * inner;
+                float m = mu[f];
+                double sy = 0;
+                double sx = 0;
+                for (int i = base; i < base + inner; i++) {
+                  sy += dy[i];
+                  sx += (double) dy[i] * (xv[i] - m);
+                }
+                sumDy[f] += sy;
+                sumDyXhat[f] += sx / sd[f];
+              }
+            }
+            if (needs(1)) {
+              float[] gs = gradOf(1);
+              for (int f = 0; f < nf; f++) {
+                gs[f] += (float) sumDyXhat[f];
+              }
+            }
+            if (needs(2)) {
+              float[] go = gradOf(2);
+              for (int f = 0; f < nf; f++) {
+                go[f] += (float) sumDy[f];
+              }
+            }
+          }
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Evaluation-mode batch normalisation as a composite of {@link Ops}: the oracle for the fused form. */
+  static Tensor batchNormInferenceComposite(Tensor x, Tensor scale, Tensor offset, Tensor mean, Tensor variance,
+      float eps) {
+    Tensor m = Ops.stopGradient(mean);
+    int[] featureShape = m.shape;
     Tensor v = asFeature("variance", Ops.stopGradient(variance), featureShape);
     Tensor s = asFeature("scale", scale, featureShape);
     Tensor o = asFeature("offset", offset, featureShape);

@@ -213,6 +213,47 @@ class NnOpsTest extends SeededTest {
     Tape.clear();
   }
 
+  @Test
+  void fusedInferenceBatchNormMatchesTheComposite() {
+    int[][] shapes = {{4, 3, 5, 2}, {3, 4, 2}, {6, 2}, {2, 3, 4}};
+    int[][] features = {{1, 3, 1, 1}, {1, 1, 2}, {1, 2}, {2, 3, 1}};
+    for (int k = 0; k < shapes.length; k++) {
+      Tensor x = param(shapes[k]);
+      Tensor s = param(features[k]);
+      Tensor o = param(features[k]);
+      Tensor mean = Tensor.wrap(randomFloats(s.size()), features[k]);
+      float[] v = randomFloats(s.size());
+      for (int i = 0; i < v.length; i++) {
+        v[i] = 0.2f + v[i] * v[i];
+      }
+      Tensor var = Tensor.wrap(v, features[k]);
+      float[] w = randomFloats(x.size());
+      Tensor fused = NnOps.batchNormInference(x, s, o, mean, var, 1e-3f);
+      Ops.sum(Ops.mul(fused, Tensor.wrap(w, x.shape()))).backward();
+      float[][] g1 = {x.grad().clone(), s.grad().clone(), o.grad().clone()};
+      x.zeroGrad();
+      s.zeroGrad();
+      o.zeroGrad();
+      Tensor comp = NnOps.batchNormInferenceComposite(x, s, o, mean, var, 1e-3f);
+      assertArrayEquals(comp.data(), fused.data(), 0f, "forward, bitwise " + k);
+      Ops.sum(Ops.mul(comp, Tensor.wrap(w, x.shape()))).backward();
+      assertArrayEquals(x.grad(), g1[0], 1e-5f, "dx " + k);
+      assertArrayEquals(s.grad(), g1[1], 1e-4f, "dscale " + k);
+      assertArrayEquals(o.grad(), g1[2], 1e-4f, "doffset " + k);
+      GradCheck.check("batchNormInference " + k + seedInfo(),
+          t -> NnOps.batchNormInference(t[0], t[1], t[2], mean, var, 1e-3f), rng, x, s, o);
+    }
+    // Features on non-adjacent axes take the composite path; a mean that fits no axis is refused.
+    Tensor x = param(2, 3, 4);
+    Tensor stat = Tensor.full(0.5f, 2, 1, 4);
+    GradCheck.check("batchNormInference split features" + seedInfo(),
+        t -> NnOps.batchNormInference(t[0], t[1], t[2], stat, stat, 1e-3f), rng, x, param(2, 1, 4), param(2, 1, 4));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> NnOps.batchNormInference(x, param(3), param(3), Tensor.zeros(1, 2, 1), Tensor.zeros(1, 2, 1), 0f));
+    assertEquals("batchNormInference: mean of shape [1,2,1] does not fit the input [2,3,4]", e.getMessage());
+    Tape.clear();
+  }
+
   private void checkTorchConv(String name, boolean transposed, int stride, int pad) {
     Object c = MiniJson.at(MiniJson.resource(getClass(), REF), "cases", name);
     Tensor x = input(c, "x");
