@@ -126,6 +126,11 @@ public final class Runs {
     return readSettings(run).data;
   }
 
+  /** The batch size the run trained with (from {@code config.json}). */
+  public static int batchOf(Path run) throws IOException {
+    return readSettings(run).batch;
+  }
+
   /** Reads {@code run/model.json}. */
   public static ModelConfig readModel(Path run) throws IOException {
     return ModelConfig.fromJson(readJson(run.resolve(MODEL)));

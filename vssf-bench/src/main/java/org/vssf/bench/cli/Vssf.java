@@ -22,8 +22,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code vssf} command line: one top-level command whose subcommands do the work ({@code
- * generate}, {@code train}, {@code evaluate}, {@code filter}, {@code reproduce} and {@code
- * benchmark}). Exit codes: 0 success, 1 failure (bad input data, I/O), 2
+ * generate}, {@code train}, {@code evaluate}, {@code filter}, {@code reproduce}, {@code
+ * diagnose} and {@code benchmark}). Exit codes: 0 success, 1 failure (bad input data, I/O), 2
  * usage error. A failure prints one line to stderr ({@code vssf generate: <problem>}); {@code
  * --verbose} adds the stack trace.
  */
@@ -31,7 +31,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     synopsisSubcommandLabel = "COMMAND",
     description = "VSSF-J: learn Variational State-Space Filters from pixels.",
     subcommands = {GenerateCommand.class, TrainCommand.class, EvaluateCommand.class, FilterCommand.class,
-        ReproduceCommand.class, BenchmarkCommand.class, CommandLine.HelpCommand.class},
+        ReproduceCommand.class, DiagnoseCommand.class, BenchmarkCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Run 'vssf COMMAND --help' for the options of a command."})
 public final class Vssf implements Callable<Integer> {
   /** Exit code of a failed command (bad data, I/O). */

@@ -59,6 +59,23 @@ class TrainingCliTest {
     String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
     String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
+    String diag = run(0, "diagnose", "--run", r.toString(), "--length", "5")[0];
+    assertTrue(diag.contains("wrote " + r.resolve("diagnosis.json")), diag);
+    Map<?, ?> dj = (Map<?, ?>) Json.parse(Files.readString(r.resolve("diagnosis.json")));
+    assertEquals(4, ((List<?>) dj.get("image_factor_cov")).size(), dj.toString());
+    for (String k : new String[] {"encoder_eval_0", "encoder_train_0"}) {
+      Map<?, ?> fit = (Map<?, ?>) dj.get(k);
+      for (String f : new String[] {"slope", "offset", "residual_var", "raw_mse"}) {
+        assertTrue(fit.get(f) instanceof Number && Double.isFinite(((Number) fit.get(f)).doubleValue()), k + "." + f);
+      }
+    }
+    // The image factor as a linear sensor on the encoder's means is the same filter as evaluate's.
+    double fm = ((Number) dj.get("filter_mse")).doubleValue();
+    Map<?, ?> metrics = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.METRICS)));
+    double evaluated = ((Number) metrics.get("filter_mse")).doubleValue();
+    assertEquals(evaluated, fm, 1e-4 * evaluated, "diagnosis against evaluate");
+    assertTrue(((Number) dj.get("filter_mse_measured_factor")).doubleValue() >= 0, dj.toString());
+    failsWith(2, "--length must be at least 2", "diagnose", "--run", r.toString(), "--length", "1");
     assertTrue(eval.contains("filter_mse"), eval);
     for (String f : Figures.NAMES) { // evaluate draws the figures after the metrics
       assertTrue(Files.isRegularFile(r.resolve("figures").resolve(f)), f);
