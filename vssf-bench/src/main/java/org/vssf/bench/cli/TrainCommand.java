@@ -62,6 +62,11 @@ final class TrainCommand implements Callable<Integer> {
       description = "With --dynamics learned: keep ‖A‖₂ ≤ R (0: off) (default: ${DEFAULT-VALUE}).")
   float spectralBound;
 
+  @Option(names = "--decoder-sigma", defaultValue = "2", paramLabel = "SIGMA",
+      description = "Pixel standard deviation of the decoder's Gaussian likelihood, pixels in [-1, 1]"
+          + " (default: ${DEFAULT-VALUE}, the paper's).")
+  float decoderSigma;
+
   @Option(names = "--sensor-dropout", defaultValue = "0", paramLabel = "P",
       description = "Hide each sensor from the filter for a whole sequence with probability P"
           + " (default: ${DEFAULT-VALUE}).")
@@ -104,6 +109,8 @@ final class TrainCommand implements Callable<Integer> {
     require(batch >= 1, "--batch must be at least 1, got " + batch);
     require(samples >= 1, "--samples must be at least 1, got " + samples);
     require(lr > 0 && Float.isFinite(lr), "--lr must be positive, got " + lr);
+    require(decoderSigma > 0 && Float.isFinite(decoderSigma), "--decoder-sigma must be positive, got "
+        + decoderSigma);
     require(sensorDropout >= 0 && sensorDropout < 1, "--sensor-dropout must be in [0, 1), got " + sensorDropout);
     require(frozenNorm >= 0 && frozenNorm < steps - pretrain, "--frozen-norm must be in 0.." + (steps - pretrain - 1)
         + " (after the pre-training), got " + frozenNorm);
@@ -118,6 +125,7 @@ final class TrainCommand implements Callable<Integer> {
       model.nf = nf;
     }
     model.spectralBound = spectralBound;
+    model.sigma = decoderSigma;
     Runs.Settings settings = new Runs.Settings();
     settings.data = data;
     settings.batch = batch;

@@ -45,13 +45,15 @@ class TrainingCliTest {
     Path d = data();
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
-        "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--threads", "1")[0];
+        "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
     }
     Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.CONFIG)));
     assertEquals(1L, ((Number) config.get("frozen_norm_steps")).longValue(), config.toString());
+    Map<?, ?> modelJson = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.MODEL)));
+    assertEquals(1.5, ((Number) modelJson.get("decoder_sigma")).doubleValue(), 0.0, modelJson.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
     Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
         .replace("\"frozen_norm_steps\"", "\"unused\""));
@@ -153,6 +155,8 @@ class TrainingCliTest {
         tmp.resolve("y").toString(), "--supervision", "most");
     failsWith(2, "--steps must be at least 1", "train", "--data", tmp.toString(), "--out", tmp.toString(),
         "--steps", "0");
+    failsWith(2, "--decoder-sigma must be positive", "train", "--data", tmp.toString(), "--out", tmp.toString(),
+        "--decoder-sigma", "0");
     failsWith(2, "--frozen-norm must be in 0..3 (after the pre-training)", "train", "--data", tmp.toString(), "--out",
         tmp.toString(), "--steps", "4", "--pretrain", "0", "--frozen-norm", "4");
     failsWith(2, "--frozen-norm must be in 0..", "reproduce", "--out", tmp.toString(), "--steps", "4",
