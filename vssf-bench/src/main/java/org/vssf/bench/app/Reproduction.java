@@ -78,7 +78,7 @@ public final class Reproduction {
    * five minutes on two idle cores); {@code paper}: every cell of Table 1 for pendulum, blocks and
    * pillars, 32×32, 40 000 steps of batch 32 with S = 64, the scale at which the partially
    * supervised cells of the pendulum and the block world beat the paper's numbers
-   * (docs/results.md).
+   * (docs/results.md). Both train the last quarter of the steps with batch norm frozen.
    */
   public static Preset preset(String name) {
     Preset p = new Preset();
@@ -361,9 +361,9 @@ public final class Reproduction {
     StringBuilder sb = new StringBuilder();
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length 5, %d steps of batch %d"
-        + " with S = %d backward samples, seed %d; filter MSE on %d evaluation trajectories of length %d,"
-        + " images only.%n%n", preset.size, preset.size, preset.train, preset.steps, preset.batch, preset.samples,
-        preset.seed, preset.eval, preset.evalLength));
+        + " with S = %d backward samples (the last %d with batch norm frozen), seed %d; filter MSE on %d evaluation"
+        + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, preset.steps,
+        preset.batch, preset.samples, preset.frozenNorm(), preset.seed, preset.eval, preset.evalLength));
     sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
         + " | train time |\n");
     sb.append("|---|---|---|---|---|---|---|---|---|---|\n");

@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
         "quick: pendulum 32×32, ψ fixed, supervision partial, full and none, 4 000 steps (minutes).",
         "paper: pendulum, blocks and pillars, every supervision, ψ fixed and learned, 32×32, 40 000"
             + " steps (30–55 minutes per cell and thread).",
+        "Both train the last quarter of the steps with batch norm frozen at its running statistics"
+            + " (--frozen-norm; 0 gives the paper's training).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
 final class ReproduceCommand implements Callable<Integer> {
