@@ -222,7 +222,7 @@ public final class Trainer {
           + config.frozenNormSteps);
     }
     long freezeFrom = config.frozenNormSteps > 0 ? config.steps - config.frozenNormSteps : Long.MAX_VALUE;
-    List<BatchNorm> norms = batchNorms(model, new ArrayList<>());
+    List<BatchNorm> norms = BatchNorm.all(model);
     List<Boolean> normModes = new ArrayList<>();
     for (BatchNorm bn : norms) {
       normModes.add(bn.isTraining());
@@ -244,17 +244,6 @@ public final class Trainer {
       }
     }
     return step;
-  }
-
-  /** Every batch norm below {@code m}, in registration order. */
-  private static List<BatchNorm> batchNorms(Module m, List<BatchNorm> out) {
-    if (m instanceof BatchNorm) {
-      out.add((BatchNorm) m);
-    }
-    for (Module c : m.children().values()) {
-      batchNorms(c, out);
-    }
-    return out;
   }
 
   /** One optimiser step: draws the step's batch and noise, updates, logs and checkpoints. */

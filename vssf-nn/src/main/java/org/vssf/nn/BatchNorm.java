@@ -48,6 +48,22 @@ public final class BatchNorm extends Module {
     registerBuffer("counter", Tensor.zeros(1));
   }
 
+  /** Every batch norm in the module tree below {@code root} (itself included), in registration order. */
+  public static java.util.List<BatchNorm> all(Module root) {
+    java.util.List<BatchNorm> out = new java.util.ArrayList<>();
+    collect(root, out);
+    return out;
+  }
+
+  private static void collect(Module m, java.util.List<BatchNorm> out) {
+    if (m instanceof BatchNorm) {
+      out.add((BatchNorm) m);
+    }
+    for (Module c : m.children().values()) {
+      collect(c, out);
+    }
+  }
+
   /** Per-channel normalisation of NCHW input with {@code channels} channels (decay 0.9, eps 1e-5). */
   public static BatchNorm channels(int channels) {
     return new BatchNorm(new int[] {1, channels, 1, 1}, new int[] {0, 2, 3}, 0.9f, 1e-5f);

@@ -113,15 +113,15 @@ public final class Diagnosis {
         float[] frames = Ops.slice(eval.images(new int[] {k}), 1, 0, length).data();
         for (int t0 = 0; t0 < length; t0 += FRAMES_PER_BATCH) {
           float[] batch = train.batch(0, rng.split()).observations().get(0).data().clone();
-          int count = Math.min(Math.min(FRAMES_PER_BATCH, length - t0), batch.length / frame);
-          System.arraycopy(frames, t0 * frame, batch, 0, count * frame);
           int total = batch.length / frame;
+          int count = Math.min(FRAMES_PER_BATCH, length - t0);
+          if (count > total) {
+            throw new IllegalArgumentException("training batches of " + total + " frames are too small");
+          }
+          System.arraycopy(frames, t0 * frame, batch, 0, count * frame);
           float[] mu = means(model.image.encoder().forward(Tensor.wrap(batch, total, 3, size, size)).data(), total,
               m);
           System.arraycopy(mu, 0, out[k], t0 * m, count * m);
-          if (count < Math.min(FRAMES_PER_BATCH, length - t0)) {
-            throw new IllegalArgumentException("training batches of " + total + " frames are too small");
-          }
         }
       }
     } finally {
@@ -136,11 +136,8 @@ public final class Diagnosis {
   }
 
   private static void setNormTraining(Module module, boolean on) {
-    if (module instanceof BatchNorm) {
-      module.train(on);
-    }
-    for (Module c : module.children().values()) {
-      setNormTraining(c, on);
+    for (BatchNorm bn : BatchNorm.all(module)) {
+      bn.train(on);
     }
   }
 
