@@ -1,10 +1,16 @@
 package org.vssf.filter;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.vssf.autodiff.LinalgOps;
 import org.vssf.autodiff.Ops;
 import org.vssf.autodiff.Tensor;
 import org.vssf.nn.Dcgan;
+import org.vssf.nn.Linear;
 import org.vssf.nn.Module;
 import org.vssf.nn.Sequential;
 
@@ -99,6 +105,50 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
   /** The decoder network (latents → images). */
   public Sequential decoder() {
     return decoder;
+  }
+
+  /**
+   * The reparametrisation z → −z of this sensor, as sign factors for the parameters it changes: the
+   * encoder's last layer on the mean outputs (μ(x) → −μ(x), since 10·tanh is odd) and the decoder's
+   * first layer (it reads −z). Λx is unchanged, as (−I) Λx (−I) = Λx. The mirrored sensor explains
+   * every mirrored latent path exactly as this one explains the original; only the dynamics' B u and
+   * other sensors can tell the two apart. Multiplying each tensor by its factors applies it, and
+   * applying it twice restores the sensor bitwise.
+   */
+  public Map<Tensor, float[]> latentReflection() {
+    Map<Tensor, float[]> out = new LinkedHashMap<>();
+    List<Linear> encoderLinears = linears(encoder, new ArrayList<>());
+    Linear last = encoderLinears.get(encoderLinears.size() - 1);
+    Tensor w = last.weight(); // [hidden, out]
+    int cols = w.dim(1);
+    float[] fw = new float[w.size()];
+    for (int i = 0; i < fw.length; i++) {
+      fw[i] = i % cols < m ? -1f : 1f;
+    }
+    out.put(w, fw);
+    if (last.bias() != null) {
+      float[] fb = new float[cols];
+      for (int j = 0; j < cols; j++) {
+        fb[j] = j < m ? -1f : 1f;
+      }
+      out.put(last.bias(), fb);
+    }
+    Tensor first = linears(decoder, new ArrayList<>()).get(0).weight(); // [m, hidden]
+    float[] ff = new float[first.size()];
+    Arrays.fill(ff, -1f);
+    out.put(first, ff);
+    return out;
+  }
+
+  /** The Linear layers under {@code module}, in forward order. */
+  private static List<Linear> linears(Module module, List<Linear> out) {
+    if (module instanceof Linear) {
+      out.add((Linear) module);
+    }
+    for (Module child : module.children().values()) {
+      linears(child, out);
+    }
+    return out;
   }
 
   /** Λx = (L Lᵀ + ε I)⁻¹, [m, m]. */

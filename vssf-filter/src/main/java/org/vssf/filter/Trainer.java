@@ -33,6 +33,11 @@ public final class Trainer {
   public static final String CHECKPOINT = "checkpoint.safetensors";
   /** Metrics file name inside the run directory. */
   public static final String METRICS = "metrics.csv";
+  /** Sign-check log inside the run directory (see {@link Config#signCheckEvery}). */
+  public static final String SIGN_CHECKS = "sign-checks.csv";
+  private static final String METRICS_HEADER = "step,loss,elbo,kl,recon,grad_norm";
+  private static final String SIGN_CHECKS_HEADER = "step,elbo,elbo_mirrored,mirrored";
+  private static final long SIGN_CHECK_SALT = 0x5DEECE66DL;
 
   /** Training settings (defaults from the reference setup where it gives them). */
   public static final class Config {
@@ -58,6 +63,15 @@ public final class Trainer {
      * training rather than the batch-statistics one (beyond the paper; 0 = off).
      */
     public int frozenNormSteps = 0;
+    /**
+     * Every this many steps after the pre-training, the mean ELBO of one batch is compared with that of the model mirrored z → −z (every image sensor's {@link
+     * ImageSensor#latentReflection()}), and the better of the two trains on. The mirror is an exact
+     * reparametrisation of the image model that only the controls (B u) and the other sensors tell
+     * apart, so gradient descent cannot cross from a latent of the wrong sign to the right one; an
+     * unsupervised latent otherwise keeps whichever sign its first steps gave it (beyond the paper;
+     * 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
+     */
+    public int signCheckEvery = 0;
     /** Steps between metric lines. */
     public int logEvery = 50;
     /** Steps between checkpoints. */
@@ -214,7 +228,7 @@ public final class Trainer {
       Map<String, String> meta = Checkpoints.load(ckpt, model, adam);
       step = Long.parseLong(meta.get("trainer.step"));
     }
-    List<String> metrics = readMetrics(step);
+    List<String> metrics = readLog(METRICS, METRICS_HEADER, step);
     boolean pretrain = !decoder.isEmpty() && config.pretrainSteps > 0;
     restGroup.frozen(pretrain && step < config.pretrainSteps);
     if (config.frozenNormSteps < 0 || config.frozenNormSteps >= Math.max(1, config.steps)) {
@@ -222,6 +236,21 @@ public final class Trainer {
           + config.frozenNormSteps);
     }
     long freezeFrom = config.frozenNormSteps > 0 ? config.steps - config.frozenNormSteps : Long.MAX_VALUE;
+    if (config.signCheckEvery < 0) {
+      throw new IllegalArgumentException("signCheckEvery must be >= 0, got " + config.signCheckEvery);
+    }
+    Map<Tensor, float[]> reflection = new LinkedHashMap<>();
+    for (Sensor s : sensors) {
+      if (s instanceof ImageSensor) {
+        reflection.putAll(((ImageSensor) s).latentReflection());
+      }
+    }
+    if (config.signCheckEvery > 0 && reflection.isEmpty()) {
+      throw new IllegalArgumentException("signCheckEvery needs an image sensor to mirror; the model has none");
+    }
+    long checksFrom = pretrain ? config.pretrainSteps : 0;
+    List<String> signChecks = config.signCheckEvery > 0
+        ? readLog(SIGN_CHECKS, SIGN_CHECKS_HEADER, step - 1) : null;
     List<BatchNorm> norms = BatchNorm.all(model);
     List<Boolean> normModes = new ArrayList<>();
     for (BatchNorm bn : norms) {
@@ -235,6 +264,9 @@ public final class Trainer {
           for (BatchNorm bn : norms) {
             bn.train(false);
           }
+        }
+        if (signChecks != null && step > checksFrom && (step - checksFrom) % config.signCheckEvery == 0) {
+          signCheck(data, adam, reflection, signChecks, step);
         }
         step(data, adam, restGroup, pretrain, metrics, ckpt, step);
       }
@@ -281,12 +313,76 @@ public final class Trainer {
     if (done % config.logEvery == 0 || done == config.steps) {
       metrics.add(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g", done, terms.loss.item(),
           mean(terms.elbo), mean(terms.kl), mean(terms.recon), adam.lastGradNorm()));
-      writeMetrics(metrics);
+      writeLog(METRICS, metrics);
     }
     if (done % config.checkpointEvery == 0 || done == config.steps) {
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("trainer.step", Long.toString(done));
       Checkpoints.save(ckpt, model, adam, meta);
+    }
+  }
+
+  /**
+   * Compares the mean ELBO of one batch (its own data and noise, the same for both) under the model
+   * and under its mirror z → −z; keeps the mirror when it is better (its Adam first moments
+   * reflected with it), otherwise restores the model bitwise. Batch-norm statistics are restored
+   * either way, so a check changes nothing but the sign.
+   */
+  private void signCheck(Data data, Adam adam, Map<Tensor, float[]> reflection, List<String> log, long step)
+      throws IOException {
+    SplittableRandom rng = new SplittableRandom(mix(config.seed ^ SIGN_CHECK_SALT, step));
+    Batch batch = data.batch(step, rng.split());
+    long noiseSeed = rng.nextLong();
+    Map<String, float[]> saved = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      saved.put(e.getKey(), e.getValue().data().clone());
+    }
+    double original = meanElbo(batch, new SplittableRandom(noiseSeed));
+    reflect(reflection);
+    double mirrored = meanElbo(batch, new SplittableRandom(noiseSeed));
+    // Batch norm replaces its running-statistics tensors as it updates them: restore by name into
+    // the current ones (fresh tensors no recorded op has read).
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      float[] v = saved.get(e.getKey());
+      System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
+    }
+    if (!Double.isFinite(original)) {
+      throw new TrainingDivergedException("sign check at step " + step + ": the ELBO is " + original
+          + "; the last good checkpoint is " + runDir.resolve(CHECKPOINT), null);
+    }
+    boolean keepMirror = mirrored > original; // a non-finite mirror never wins
+    if (keepMirror) {
+      Map<Tensor, String> names = new java.util.IdentityHashMap<>();
+      for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
+        names.put(e.getValue(), e.getKey());
+      }
+      for (Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+        adam.reflectFirstMoment(names.get(e.getKey()), e.getValue());
+      }
+    } else {
+      reflect(reflection);
+    }
+    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%d", step, original, mirrored, keepMirror ? 1 : 0));
+    writeLog(SIGN_CHECKS, log);
+  }
+
+  private static void reflect(Map<Tensor, float[]> reflection) {
+    for (Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+      float[] d = e.getKey().data();
+      float[] f = e.getValue();
+      for (int i = 0; i < d.length; i++) {
+        d[i] *= f[i];
+      }
+    }
+  }
+
+  /** The batch's mean ELBO without gradient, the filter seeing every present observation. */
+  private double meanElbo(Batch batch, SplittableRandom noise) {
+    try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+      BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, batch.masks,
+          batch.controls, config.samples, noise);
+      return mean(Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s,
+          config.beta).elbo);
     }
   }
 
@@ -321,23 +417,24 @@ public final class Trainer {
     return s / Math.max(1, t.size());
   }
 
-  private List<String> readMetrics(long upToStep) throws IOException {
+  /** The rows of log {@code file} up to step {@code upToStep} (later rows are recomputed on resume). */
+  private List<String> readLog(String file, String header, long upToStep) throws IOException {
     List<String> lines = new ArrayList<>();
-    lines.add("step,loss,elbo,kl,recon,grad_norm");
-    Path f = runDir.resolve(METRICS);
+    lines.add(header);
+    Path f = runDir.resolve(file);
     if (Files.exists(f)) {
       for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
         int comma = line.indexOf(',');
         if (comma > 0 && Character.isDigit(line.charAt(0)) && Long.parseLong(line.substring(0, comma)) <= upToStep) {
-          lines.add(line); // rows after the checkpoint are recomputed by the resumed run
+          lines.add(line);
         }
       }
     }
     return lines;
   }
 
-  private void writeMetrics(List<String> lines) throws IOException {
-    AtomicFiles.write(runDir.resolve(METRICS), out -> {
+  private void writeLog(String file, List<String> lines) throws IOException {
+    AtomicFiles.write(runDir.resolve(file), out -> {
       BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
       for (String l : lines) {
         w.write(l);

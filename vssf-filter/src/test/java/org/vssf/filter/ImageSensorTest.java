@@ -41,6 +41,41 @@ class ImageSensorTest extends SeededTest {
   }
 
   @Test
+  void latentReflectionMirrorsTheFactorAndTheDecoder() {
+    for (boolean perImage : new boolean[] {false, true}) {
+      ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, perImage, new SplittableRandom(1));
+      Tensor x = images(2, 3);
+      Tensor z = Tensor.wrap(randomFloats(2 * 3 * M), 2, 3, M);
+      Tensor minusZ = org.vssf.autodiff.Ops.scale(z, -1f);
+      java.util.Map<String, float[]> before = new java.util.LinkedHashMap<>();
+      sensor.namedParameters().forEach((k, v) -> before.put(k, v.data().clone()));
+      try (Tape.Scope noGrad = Tape.noGrad()) {
+        Sensor.Contribution c = sensor.contribution(x, null);
+        float[] ll = sensor.logLikelihood(x, z).data();
+        java.util.Map<Tensor, float[]> reflection = sensor.latentReflection();
+        for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+          for (int i = 0; i < e.getValue().length; i++) {
+            e.getKey().data()[i] *= e.getValue()[i];
+          }
+        }
+        Sensor.Contribution mirrored = sensor.contribution(x, null);
+        assertArrayEquals(c.precision.data(), mirrored.precision.data(), "Λx (perImage " + perImage + ")");
+        float[] info = c.info.data();
+        for (int i = 0; i < info.length; i++) {
+          assertEquals(-info[i], mirrored.info.data()[i], 1e-6f * Math.max(1f, Math.abs(info[i])), "ηx " + i);
+        }
+        assertArrayEquals(ll, sensor.logLikelihood(x, minusZ).data(), "the decoder reads −z as it read z");
+        for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+          for (int i = 0; i < e.getValue().length; i++) {
+            e.getKey().data()[i] *= e.getValue()[i];
+          }
+        }
+      }
+      sensor.namedParameters().forEach((k, v) -> assertArrayEquals(before.get(k), v.data(), "twice: " + k));
+    }
+  }
+
+  @Test
   void placeholdersForMissingFramesDoNotChangeThePresentOnes() {
     // Batch norm in training mode would mix a placeholder into the statistics of the present
     // frames; with the mask the sensor encodes only the present frames.

@@ -156,6 +156,99 @@ class TrainerTest {
     assertTrue(e.getMessage().contains("frozenNormSteps must be in 0..3"), e.getMessage());
   }
 
+  /** Images only, no controls: z → −z is then an exact symmetry of the whole model. */
+  private static Object[] imageOnlyModel() {
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, new float[] {1, 0, 0, 1},
+        new float[] {0.9f, 0.1f, 0f, 0.95f}, null, new float[] {0.01f, 0, 0, 0.01f}, true, false, false);
+    return new Object[] {dyn, new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 5f, new SplittableRandom(3))};
+  }
+
+  private static Trainer.Data imagesOnly() {
+    Trainer.Data both = data(-1);
+    return (step, rng) -> new Trainer.Batch(List.of(both.batch(step, rng).observations().get(0)), null, null);
+  }
+
+  private static List<String> signChecks(Path run) throws java.io.IOException {
+    return Files.readAllLines(run.resolve(Trainer.SIGN_CHECKS));
+  }
+
+  @Test
+  void signCheckKeepsTheBetterOfTheTwoSignsAndChangesNothingElse() throws Exception {
+    // Learning rate 0: the weights change only through the check (before step 4), so the run
+    // ends on the initial weights or on their exact mirror, as the log says.
+    Trainer.Config c = config(5);
+    c.sensorDropout = 0f;
+    c.learningRate = 0f;
+    Object[] plain = imageOnlyModel();
+    new Trainer((LinearGaussianDynamics) plain[0], List.of((Sensor) plain[1]), c, dir.resolve("plain"))
+        .train(imagesOnly());
+    c.signCheckEvery = 1;
+    Object[] checked = imageOnlyModel();
+    new Trainer((LinearGaussianDynamics) checked[0], List.of((Sensor) checked[1]), c, dir.resolve("checked"))
+        .train(imagesOnly());
+    List<String> rows = signChecks(dir.resolve("checked"));
+    assertEquals("step,elbo,elbo_mirrored,mirrored", rows.get(0));
+    assertEquals(2, rows.size(), rows.toString());
+    String[] f = rows.get(1).split(",");
+    assertEquals("4", f[0]);
+    double elbo = Double.parseDouble(f[1]);
+    double mirrored = Double.parseDouble(f[2]);
+    // Without controls or other sensors nothing tells the signs apart: the two estimates differ
+    // only by their Monte-Carlo noise.
+    assertTrue(Double.isFinite(elbo) && Math.abs(elbo - mirrored) < 1e-3 * Math.abs(elbo), rows.get(1));
+    boolean flipped = f[3].equals("1");
+    assertEquals(mirrored > elbo, flipped, rows.get(1));
+    ImageSensor want = (ImageSensor) plain[1];
+    ImageSensor got = (ImageSensor) checked[1];
+    Map<Tensor, float[]> reflection = want.latentReflection();
+    for (Map.Entry<String, Tensor> e : want.namedParameters().entrySet()) {
+      float[] w = e.getValue().data().clone();
+      float[] factors = reflection.get(e.getValue());
+      for (int i = 0; flipped && factors != null && i < w.length; i++) {
+        w[i] *= factors[i];
+      }
+      assertArrayEquals(w, got.namedParameters().get(e.getKey()).data(), 0f, e.getKey()); // 0 == -0
+    }
+    // The check's own forward passes leave no trace in the batch-norm statistics (the encoder's
+    // are before the mirrored layer, so they match the plain run's whatever the sign).
+    for (Map.Entry<String, Tensor> e : want.namedBuffers().entrySet()) {
+      if (!flipped || e.getKey().startsWith("encoder.")) {
+        assertArrayEquals(e.getValue().data(), got.namedBuffers().get(e.getKey()).data(), e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void signChecksResumeBitwise() throws Exception {
+    Trainer.Config c = config(8);
+    c.signCheckEvery = 2; // before steps 5 and 7
+    Object[] straight = model();
+    trainer(straight, c, dir.resolve("straight")).train(data(-1));
+    Trainer.Config first = config(6);
+    first.signCheckEvery = 2;
+    trainer(model(), first, dir.resolve("resumed")).train(data(-1)); // checkpoint at 6, after the check at 5
+    Object[] second = model();
+    trainer(second, c, dir.resolve("resumed")).train(data(-1));
+    Map<String, Tensor> want = ((ImageSensor) straight[1]).namedParameters();
+    for (Map.Entry<String, Tensor> e : ((ImageSensor) second[1]).namedParameters().entrySet()) {
+      assertArrayEquals(want.get(e.getKey()).data(), e.getValue().data(), e.getKey());
+    }
+    List<String> rows = signChecks(dir.resolve("straight"));
+    assertEquals(3, rows.size(), rows.toString());
+    assertEquals(rows, signChecks(dir.resolve("resumed")));
+  }
+
+  @Test
+  void signCheckNeedsAnImageSensor() {
+    Object[] m = model();
+    Trainer.Config c = config(4);
+    c.signCheckEvery = 1;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[2]), c, dir.resolve("bad"))
+            .train((step, rng) -> new Trainer.Batch(List.of(Tensor.zeros(2, 3, 1)), null, null)));
+    assertEquals("signCheckEvery needs an image sensor to mirror; the model has none", e.getMessage());
+  }
+
   @Test
   void progressIsReportedAndTheTrainedModelLoadsForEvaluation() throws Exception {
     Object[] m = model();

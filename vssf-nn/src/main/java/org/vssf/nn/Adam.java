@@ -178,6 +178,25 @@ public final class Adam {
     step = 0;
   }
 
+  /**
+   * Multiplies the first moment of parameter {@code name} elementwise by {@code factors}: after a
+   * reparametrisation that negates some of a parameter's entries (θ → Dθ with D = diag(±1)), the
+   * moments stay those of the same trajectory in the new coordinates (m → Dm; v = m² is unchanged).
+   */
+  public void reflectFirstMoment(String name, float[] factors) {
+    float[] a = m.get(name);
+    if (a == null) {
+      throw new IllegalArgumentException("Adam.reflectFirstMoment: no parameter '" + name + "'");
+    }
+    if (factors.length != a.length) {
+      throw new IllegalArgumentException("Adam.reflectFirstMoment: '" + name + "' has " + a.length
+          + " values, got " + factors.length + " factors");
+    }
+    for (int i = 0; i < a.length; i++) {
+      a[i] *= factors[i];
+    }
+  }
+
   /** The state by name: {@code m.<param>} and {@code v.<param>} arrays (copies); the step is {@link #step()}. */
   public LinkedHashMap<String, float[]> exportState() {
     LinkedHashMap<String, float[]> out = new LinkedHashMap<>();

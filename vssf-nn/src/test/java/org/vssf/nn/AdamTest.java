@@ -34,6 +34,41 @@ class AdamTest extends SeededTest {
   }
 
   @Test
+  void reflectedMomentsContinueTheReflectedTrajectory() {
+    // The loss Σ (p ⊙ c)² is even in every weight: after negating some weights mid-run, with the
+    // first moments reflected the same way, the run goes on as the mirror of the unbroken one.
+    float[] p0 = randomFloats(4);
+    float[] c = randomFloats(4);
+    float[] d = {-1f, 1f, -1f, 1f};
+    Tensor p = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Tensor q = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Adam a = new Adam(List.of(new Adam.Group("g", Map.of("w", p), 0.01f)), LearningRate.constant(0.1f),
+        0.9f, 0.999f, 1e-8f, 0f);
+    Adam b = new Adam(List.of(new Adam.Group("g", Map.of("w", q), 0.01f)), LearningRate.constant(0.1f),
+        0.9f, 0.999f, 1e-8f, 0f);
+    for (int t = 0; t < 5; t++) {
+      if (t == 2) {
+        for (int i = 0; i < 4; i++) {
+          q.data()[i] *= d[i];
+        }
+        b.reflectFirstMoment("w", d);
+      }
+      for (Object[] run : new Object[][] {{p, a}, {q, b}}) {
+        ((Tensor) run[0]).zeroGrad();
+        lossBackward((Tensor) run[0], Tensor.wrap(c, 4));
+        ((Adam) run[1]).update();
+      }
+    }
+    for (int i = 0; i < 4; i++) {
+      assertEquals(d[i] * p.data()[i], q.data()[i], 0f, "weight " + i);
+    }
+    assertEquals("Adam.reflectFirstMoment: no parameter 'v'",
+        assertThrows(IllegalArgumentException.class, () -> b.reflectFirstMoment("v", d)).getMessage());
+    assertEquals("Adam.reflectFirstMoment: 'w' has 4 values, got 2 factors",
+        assertThrows(IllegalArgumentException.class, () -> b.reflectFirstMoment("w", new float[2])).getMessage());
+  }
+
+  @Test
   void matchesDoublePrecisionReferenceWithDecayClipAndSchedule() {
     int n = 6;
     float[] p0 = randomFloats(n);

@@ -67,6 +67,22 @@ public final class Reproduction {
     /** Frozen-norm steps when set (overrides the share); {@code null}: the share of the steps. */
     public Integer frozenNormSteps;
 
+    /**
+     * Unsupervised cells: steps between sign checks (keep the model or its mirror z → −z, whichever
+     * has the better ELBO; beyond the paper, docs/results.md "No supervision"), 0 = off. Supervised
+     * cells never check: their labels fix the sign.
+     */
+    public int signCheckEvery = 250;
+    /**
+     * Unsupervised cells: the decoder's pixel σ. The decoder is their only link to the images, and
+     * its log-likelihood scales with pixels/σ², so σ = 2·size/64 gives a size×size image the weight
+     * the paper's σ = 2 gives a 64×64 one (σ = 1 at 32×32; docs/results.md "No supervision").
+     * Supervised cells keep the paper's σ = 2.
+     */
+    public float unsupervisedSigma() {
+      return 2f * size / 64;
+    }
+
     /** The number of final steps trained with batch norm frozen. */
     public int frozenNorm() {
       return frozenNormSteps != null ? frozenNormSteps : (int) Math.round(frozenNormShare * steps);
@@ -269,6 +285,9 @@ public final class Reproduction {
       if (cell.dynamics.equals("learned")) {
         model.spectralBound = preset.spectralBound;
       }
+      if (cell.supervision.equals("none")) {
+        model.sigma = preset.unsupervisedSigma();
+      }
       Runs.Settings settings = new Runs.Settings();
       settings.data = data;
       settings.batch = preset.batch;
@@ -278,6 +297,7 @@ public final class Reproduction {
       settings.trainer.learningRate = preset.learningRate;
       settings.trainer.seed = preset.seed;
       settings.trainer.frozenNormSteps = preset.frozenNorm();
+      settings.trainer.signCheckEvery = cell.supervision.equals("none") ? preset.signCheckEvery : 0;
       settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
       settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
       Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));
@@ -361,9 +381,10 @@ public final class Reproduction {
     StringBuilder sb = new StringBuilder();
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length 5, %d steps of batch %d"
-        + " with S = %d backward samples (the last %d with batch norm frozen), seed %d; filter MSE on %d evaluation"
-        + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, preset.steps,
-        preset.batch, preset.samples, preset.frozenNorm(), preset.seed, preset.eval, preset.evalLength));
+        + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check every"
+        + " %d steps and decoder σ = %.3g), seed %d; filter MSE on %d evaluation trajectories of length %d, images only.%n%n", preset.size,
+        preset.size, preset.train, preset.steps, preset.batch, preset.samples, preset.frozenNorm(),
+        preset.signCheckEvery, preset.unsupervisedSigma(), preset.seed, preset.eval, preset.evalLength));
     sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
         + " | train time |\n");
     sb.append("|---|---|---|---|---|---|---|---|---|---|\n");

@@ -156,6 +156,7 @@ public final class Runs {
     t.sensorDropout = (float) num(o, "sensor_dropout");
     // Absent in runs written before the option existed: those trained without freezing.
     t.frozenNormSteps = o.containsKey("frozen_norm_steps") ? (int) num(o, "frozen_norm_steps") : 0;
+    t.signCheckEvery = o.containsKey("sign_check_every") ? (int) num(o, "sign_check_every") : 0;
     t.logEvery = (int) num(o, "log_every");
     t.checkpointEvery = (int) num(o, "checkpoint_every");
     t.seed = (long) num(o, "seed");
@@ -184,6 +185,7 @@ public final class Runs {
     o.put("max_grad_norm", (double) t.maxGradNorm);
     o.put("sensor_dropout", (double) t.sensorDropout);
     o.put("frozen_norm_steps", (long) t.frozenNormSteps);
+    o.put("sign_check_every", (long) t.signCheckEvery);
     o.put("log_every", (long) t.logEvery);
     o.put("checkpoint_every", (long) t.checkpointEvery);
     o.put("seed", t.seed);

@@ -70,6 +70,11 @@ final class ReproduceCommand implements Callable<Integer> {
           + " (beyond the paper; default: the last quarter of the steps; 0: off).")
   Integer frozenNorm;
 
+  @Option(names = "--sign-check", paramLabel = "N",
+      description = "Unsupervised cells: every N steps keep the model or its mirror z -> -z, whichever has the"
+          + " better ELBO (beyond the paper; default: 250; 0: off).")
+  Integer signCheck;
+
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
   Long seed;
 
@@ -97,6 +102,10 @@ final class ReproduceCommand implements Callable<Integer> {
       require(frozenNorm >= 0 && frozenNorm < p.steps - p.pretrain, "--frozen-norm must be in 0.."
           + (p.steps - p.pretrain - 1) + " (after the pre-training), got " + frozenNorm);
       p.frozenNormSteps = frozenNorm;
+    }
+    if (signCheck != null) {
+      require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
+      p.signCheckEvery = signCheck;
     }
     if (train != null) {
       require(train >= 1, "--train must be at least 1, got " + train);

@@ -77,6 +77,12 @@ final class TrainCommand implements Callable<Integer> {
           + " ELBO fits the encoder that filters after training (beyond the paper; default: ${DEFAULT-VALUE}).")
   int frozenNorm;
 
+  @Option(names = "--sign-check", defaultValue = "0", paramLabel = "N",
+      description = "Every N steps after the pre-training, keep the model or its mirror z -> -z, whichever has"
+          + " the better ELBO on a batch: only the controls fix an unsupervised latent's sign, and gradient"
+          + " descent cannot flip it (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
+  int signCheck;
+
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
   Integer threads;
 
@@ -114,6 +120,7 @@ final class TrainCommand implements Callable<Integer> {
     require(sensorDropout >= 0 && sensorDropout < 1, "--sensor-dropout must be in [0, 1), got " + sensorDropout);
     require(frozenNorm >= 0 && frozenNorm < steps - pretrain, "--frozen-norm must be in 0.." + (steps - pretrain - 1)
         + " (after the pre-training), got " + frozenNorm);
+    require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
     ModelConfig model;
     try {
       model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), supervision, dynamics);
@@ -135,6 +142,7 @@ final class TrainCommand implements Callable<Integer> {
     settings.trainer.learningRate = lr;
     settings.trainer.sensorDropout = sensorDropout;
     settings.trainer.frozenNormSteps = frozenNorm;
+    settings.trainer.signCheckEvery = signCheck;
     settings.trainer.seed = seed;
     settings.trainer.logEvery = Math.max(1, Math.min(50, steps / 20));
     settings.trainer.checkpointEvery = Math.max(1, Math.min(500, steps / 4));

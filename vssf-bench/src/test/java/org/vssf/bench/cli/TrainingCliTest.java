@@ -45,13 +45,15 @@ class TrainingCliTest {
     Path d = data();
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
-        "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--threads", "1")[0];
+        "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--sign-check", "1",
+        "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
     }
     Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.CONFIG)));
     assertEquals(1L, ((Number) config.get("frozen_norm_steps")).longValue(), config.toString());
+    assertEquals(1L, ((Number) config.get("sign_check_every")).longValue(), config.toString());
     Map<?, ?> modelJson = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.MODEL)));
     assertEquals(1.5, ((Number) modelJson.get("decoder_sigma")).doubleValue(), 0.0, modelJson.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
@@ -60,6 +62,12 @@ class TrainingCliTest {
     failsWith(1, "already holds a run", "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3");
     String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
+    List<String> checks = Files.readAllLines(r.resolve("sign-checks.csv"));
+    assertEquals(List.of("step,elbo,elbo_mirrored,mirrored", "2", "3"),
+        checks.stream().map(l -> l.split(",")[0].equals("step") ? l : l.split(",")[0]).toList(),
+        "a check before each step after the pre-training, the resumed one included");
+    failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--sign-check", "-1");
     String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
     String diag = run(0, "diagnose", "--run", r.toString(), "--length", "5")[0];
     assertTrue(diag.contains("wrote " + r.resolve("diagnosis.json")), diag);
@@ -109,10 +117,10 @@ class TrainingCliTest {
   void reproduceSmokeWritesTheTable() throws Exception {
     Path out = tmp.resolve("repro");
     String log = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
-        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full", "--threads", "1")[0];
+        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full,none", "--threads", "1")[0];
     assertTrue(log.contains("| pendulum | partial | fixed |"), log);
     List<?> rows = (List<?>) Json.parse(Files.readString(out.resolve("table.json")));
-    assertEquals(2, rows.size());
+    assertEquals(3, rows.size());
     Map<?, ?> row = (Map<?, ?>) rows.get(1);
     assertEquals("full", row.get("supervision"));
     assertEquals("fixed", row.get("dynamics"));
@@ -122,6 +130,11 @@ class TrainingCliTest {
     assertTrue(report.contains("| env | supervision |"), report);
     Map<?, ?> cellConfig = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/config.json")));
     assertEquals(1L, ((Number) cellConfig.get("frozen_norm_steps")).longValue(), "a quarter of 2 steps, rounded");
+    assertEquals(0L, ((Number) cellConfig.get("sign_check_every")).longValue(), "labels fix a supervised sign");
+    Map<?, ?> noneConfig = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-none-fixed/config.json")));
+    assertEquals(250L, ((Number) noneConfig.get("sign_check_every")).longValue(), noneConfig.toString());
+    Map<?, ?> noneModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-none-fixed/model.json")));
+    assertEquals(1.0, ((Number) noneModel.get("decoder_sigma")).doubleValue(), 0.0, "σ = 2·32/64 without labels");
     for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
       for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
         String link = "runs/" + cell + "/figures/" + f;
@@ -131,7 +144,7 @@ class TrainingCliTest {
     }
     // Again: every cell is already evaluated and kept.
     String again = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
-        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full", "--threads", "1")[0];
+        "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full,none", "--threads", "1")[0];
     assertTrue(again.contains("already evaluated, kept"), again);
   }
 
