@@ -107,37 +107,61 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
     return decoder;
   }
 
-  /**
-   * The reparametrisation z → −z of this sensor, as sign factors for the parameters it changes: the
-   * encoder's last layer on the mean outputs (μ(x) → −μ(x), since 10·tanh is odd) and the decoder's
-   * first layer (it reads −z). Λx is unchanged, as (−I) Λx (−I) = Λx. The mirrored sensor explains
-   * every mirrored latent path exactly as this one explains the original; only the dynamics' B u and
-   * other sensors can tell the two apart. Multiplying each tensor by its factors applies it, and
-   * applying it twice restores the sensor bitwise.
-   */
+  /** {@link #latentReflection(float[])} with every sign −1: z → −z. */
   public Map<Tensor, float[]> latentReflection() {
-    Map<Tensor, float[]> out = new LinkedHashMap<>();
+    float[] d = new float[m];
+    Arrays.fill(d, -1f);
+    return latentReflection(d);
+  }
+
+  /**
+   * The reparametrisation z → Dz (D = diag(d), d a vector of ±1) of this sensor, as sign factors
+   * for the parameters it changes: the encoder's last layer (μ(x) → Dμ(x), since 10·tanh is odd;
+   * with per-image precision, L(x) → D L(x)), the shared L (→ DL, so Λx → DΛxD) and the decoder's
+   * first layer (it reads Dz). The reflected sensor explains every reflected latent path exactly as
+   * this one explains the original; only the dynamics' B u and other sensors can tell them apart
+   * when D is one of {@link LinearGaussianDynamics#signSymmetries()}. Multiplying each tensor by its
+   * factors applies it, and applying it twice restores the sensor bitwise.
+   */
+  public Map<Tensor, float[]> latentReflection(float[] d) {
+    if (d.length != m) {
+      throw new IllegalArgumentException("ImageSensor.latentReflection: need " + m + " signs, got " + d.length);
+    }
+    int out = perImagePrecision ? m + m * (m + 1) / 2 : m;
+    float[] column = new float[out]; // sign of each encoder output
+    for (int j = 0; j < m; j++) {
+      column[j] = d[j];
+    }
+    for (int i = 0, q = 0; perImagePrecision && i < m; i++) {
+      for (int j = 0; j <= i; j++, q++) {
+        column[m + q] = d[i]; // entry (i, j) of L(x): row i of D L(x)
+      }
+    }
+    Map<Tensor, float[]> factors = new LinkedHashMap<>();
     List<Linear> encoderLinears = linears(encoder, new ArrayList<>());
     Linear last = encoderLinears.get(encoderLinears.size() - 1);
     Tensor w = last.weight(); // [hidden, out]
-    int cols = w.dim(1);
     float[] fw = new float[w.size()];
     for (int i = 0; i < fw.length; i++) {
-      fw[i] = i % cols < m ? -1f : 1f;
+      fw[i] = column[i % out];
     }
-    out.put(w, fw);
+    factors.put(w, fw);
     if (last.bias() != null) {
-      float[] fb = new float[cols];
-      for (int j = 0; j < cols; j++) {
-        fb[j] = j < m ? -1f : 1f;
-      }
-      out.put(last.bias(), fb);
+      factors.put(last.bias(), column.clone());
     }
+    float[] fl = new float[m * m];
+    for (int i = 0; i < fl.length; i++) {
+      fl[i] = d[i / m];
+    }
+    factors.put(factor, fl);
     Tensor first = linears(decoder, new ArrayList<>()).get(0).weight(); // [m, hidden]
+    int hidden = first.dim(1);
     float[] ff = new float[first.size()];
-    Arrays.fill(ff, -1f);
-    out.put(first, ff);
-    return out;
+    for (int i = 0; i < ff.length; i++) {
+      ff[i] = d[i / hidden];
+    }
+    factors.put(first, ff);
+    return factors;
   }
 
   /** The Linear layers under {@code module}, in forward order. */

@@ -193,6 +193,61 @@ public final class LinearGaussianDynamics extends Module {
     return Ops.div(Ops.scale(dynamicsMatrix, spectralBound), sig);
   }
 
+  /**
+   * The reflections of the latent that the model without controls cannot tell apart: the sign
+   * vectors d ≠ (1, …, 1) with D A D = A, D Σw D = Σw and D Σz D = Σz (D = diag(d)), i.e. one sign
+   * per group of components coupled by a non-negligible entry (|·| > 1e-6 of the matrix's largest)
+   * of A, Σw or Σz. Always holds −1; for the block world's (x, y, ẋ, ẏ) it is x's and y's flip and
+   * both. Only B u (and other sensors) break these symmetries. With more than four groups only −1
+   * is returned, to keep a check to a few ELBO evaluations.
+   */
+  public java.util.List<float[]> signSymmetries() {
+    int[] group = new int[m];
+    for (int i = 0; i < m; i++) {
+      group[i] = i;
+    }
+    for (Tensor t : new Tensor[] {dynamicsMatrix(), processCov(), initialCov}) {
+      float[] a = t.data();
+      double max = 0;
+      for (float v : a) {
+        max = Math.max(max, Math.abs(v));
+      }
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < m; j++) {
+          if (i != j && Math.abs(a[i * m + j]) > 1e-6 * max) {
+            int gi = root(group, i);
+            int gj = root(group, j);
+            group[Math.max(gi, gj)] = Math.min(gi, gj);
+          }
+        }
+      }
+    }
+    java.util.List<Integer> roots = new java.util.ArrayList<>();
+    for (int i = 0; i < m; i++) {
+      if (root(group, i) == i) {
+        roots.add(i);
+      }
+    }
+    java.util.List<float[]> out = new java.util.ArrayList<>();
+    int k = roots.size() <= 4 ? roots.size() : 1; // beyond four groups: only the global flip
+    for (int mask = 1; mask < (1 << k); mask++) {
+      float[] d = new float[m];
+      for (int i = 0; i < m; i++) {
+        int g = k == 1 ? 0 : roots.indexOf(root(group, i));
+        d[i] = (mask >> g & 1) == 1 ? -1f : 1f;
+      }
+      out.add(d);
+    }
+    return out;
+  }
+
+  private static int root(int[] group, int i) {
+    while (group[i] != i) {
+      i = group[i];
+    }
+    return i;
+  }
+
   /** B, [m, p], or {@code null} when p = 0. */
   public Tensor controlMatrix() {
     return controlMatrix;

@@ -36,7 +36,7 @@ public final class Trainer {
   /** Sign-check log inside the run directory (see {@link Config#signCheckEvery}). */
   public static final String SIGN_CHECKS = "sign-checks.csv";
   private static final String METRICS_HEADER = "step,loss,elbo,kl,recon,grad_norm";
-  private static final String SIGN_CHECKS_HEADER = "step,elbo,elbo_mirrored,mirrored";
+  private static final String SIGN_CHECKS_HEADER = "step,elbo,elbo_mirrored,signs,mirrored";
   private static final long SIGN_CHECK_SALT = 0x5DEECE66DL;
 
   /** Training settings (defaults from the reference setup where it gives them). */
@@ -64,12 +64,15 @@ public final class Trainer {
      */
     public int frozenNormSteps = 0;
     /**
-     * Every this many steps after the pre-training, the mean ELBO of one batch is compared with that of the model mirrored z → −z (every image sensor's {@link
-     * ImageSensor#latentReflection()}), and the better of the two trains on. The mirror is an exact
-     * reparametrisation of the image model that only the controls (B u) and the other sensors tell
-     * apart, so gradient descent cannot cross from a latent of the wrong sign to the right one; an
-     * unsupervised latent otherwise keeps whichever sign its first steps gave it (beyond the paper;
-     * 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
+     * Every this many steps after the pre-training, the mean ELBO of one batch is compared with
+     * that of the model reflected z → Dz for each sign symmetry D of the uncontrolled dynamics
+     * ({@link LinearGaussianDynamics#signSymmetries()}: −I, and per-axis flips where A couples no
+     * axes), applied to every image sensor ({@link ImageSensor#latentReflection(float[])}); the best
+     * trains on. Each reflection is an exact reparametrisation of the image model that only the
+     * controls (B u) and the other sensors tell apart, so gradient descent cannot cross from a
+     * latent of the wrong signs to the right ones; an unsupervised latent otherwise keeps whichever
+     * signs its first steps gave it (beyond the paper; 0 = off). Each check is logged to {@value
+     * #SIGN_CHECKS}.
      */
     public int signCheckEvery = 0;
     /** Steps between metric lines. */
@@ -239,13 +242,7 @@ public final class Trainer {
     if (config.signCheckEvery < 0) {
       throw new IllegalArgumentException("signCheckEvery must be >= 0, got " + config.signCheckEvery);
     }
-    Map<Tensor, float[]> reflection = new LinkedHashMap<>();
-    for (Sensor s : sensors) {
-      if (s instanceof ImageSensor) {
-        reflection.putAll(((ImageSensor) s).latentReflection());
-      }
-    }
-    if (config.signCheckEvery > 0 && reflection.isEmpty()) {
+    if (config.signCheckEvery > 0 && sensors.stream().noneMatch(x -> x instanceof ImageSensor)) {
       throw new IllegalArgumentException("signCheckEvery needs an image sensor to mirror; the model has none");
     }
     long checksFrom = pretrain ? config.pretrainSteps : 0;
@@ -266,7 +263,7 @@ public final class Trainer {
           }
         }
         if (signChecks != null && step > checksFrom && (step - checksFrom) % config.signCheckEvery == 0) {
-          signCheck(data, adam, reflection, signChecks, step);
+          signCheck(data, adam, signChecks, step);
         }
         step(data, adam, restGroup, pretrain, metrics, ckpt, step);
       }
@@ -323,13 +320,13 @@ public final class Trainer {
   }
 
   /**
-   * Compares the mean ELBO of one batch (its own data and noise, the same for both) under the model
-   * and under its mirror z → −z; keeps the mirror when it is better (its Adam first moments
-   * reflected with it), otherwise restores the model bitwise. Batch-norm statistics are restored
-   * either way, so a check changes nothing but the sign.
+   * Compares the mean ELBO of one batch (its own data and noise, the same for every candidate) under
+   * the model and under each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()}
+   * applied to every image sensor; keeps the best reflection when it beats the model (its Adam first
+   * moments reflected with it), otherwise restores the model bitwise. Batch-norm statistics are
+   * restored either way, so a check changes nothing but the latent's signs.
    */
-  private void signCheck(Data data, Adam adam, Map<Tensor, float[]> reflection, List<String> log, long step)
-      throws IOException {
+  private void signCheck(Data data, Adam adam, List<String> log, long step) throws IOException {
     SplittableRandom rng = new SplittableRandom(mix(config.seed ^ SIGN_CHECK_SALT, step));
     Batch batch = data.batch(step, rng.split());
     long noiseSeed = rng.nextLong();
@@ -337,9 +334,23 @@ public final class Trainer {
     for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
       saved.put(e.getKey(), e.getValue().data().clone());
     }
+    List<float[]> candidates;
+    try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+      candidates = dynamics.signSymmetries();
+    }
     double original = meanElbo(batch, new SplittableRandom(noiseSeed));
-    reflect(reflection);
-    double mirrored = meanElbo(batch, new SplittableRandom(noiseSeed));
+    double best = Double.NEGATIVE_INFINITY;
+    float[] bestSigns = candidates.get(0);
+    for (float[] d : candidates) {
+      Map<Tensor, float[]> r = reflection(d);
+      reflect(r);
+      double e = meanElbo(batch, new SplittableRandom(noiseSeed));
+      reflect(r);
+      if (e > best) { // a non-finite ELBO never wins
+        best = e;
+        bestSigns = d;
+      }
+    }
     // Batch norm replaces its running-statistics tensors as it updates them: restore by name into
     // the current ones (fresh tensors no recorded op has read).
     for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
@@ -350,20 +361,35 @@ public final class Trainer {
       throw new TrainingDivergedException("sign check at step " + step + ": the ELBO is " + original
           + "; the last good checkpoint is " + runDir.resolve(CHECKPOINT), null);
     }
-    boolean keepMirror = mirrored > original; // a non-finite mirror never wins
+    boolean keepMirror = best > original;
     if (keepMirror) {
+      Map<Tensor, float[]> r = reflection(bestSigns);
+      reflect(r);
       Map<Tensor, String> names = new java.util.IdentityHashMap<>();
       for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
         names.put(e.getValue(), e.getKey());
       }
-      for (Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+      for (Map.Entry<Tensor, float[]> e : r.entrySet()) {
         adam.reflectFirstMoment(names.get(e.getKey()), e.getValue());
       }
-    } else {
-      reflect(reflection);
     }
-    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%d", step, original, mirrored, keepMirror ? 1 : 0));
+    StringBuilder signs = new StringBuilder();
+    for (float v : bestSigns) {
+      signs.append(v < 0 ? '-' : '+');
+    }
+    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%s,%d", step, original, best, signs, keepMirror ? 1 : 0));
     writeLog(SIGN_CHECKS, log);
+  }
+
+  /** The reparametrisation z → Dz of every image sensor, D = diag(d). */
+  private Map<Tensor, float[]> reflection(float[] d) {
+    Map<Tensor, float[]> out = new LinkedHashMap<>();
+    for (Sensor x : sensors) {
+      if (x instanceof ImageSensor) {
+        out.putAll(((ImageSensor) x).latentReflection(d));
+      }
+    }
+    return out;
   }
 
   private static void reflect(Map<Tensor, float[]> reflection) {

@@ -43,35 +43,52 @@ class ImageSensorTest extends SeededTest {
   @Test
   void latentReflectionMirrorsTheFactorAndTheDecoder() {
     for (boolean perImage : new boolean[] {false, true}) {
-      ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, perImage, new SplittableRandom(1));
-      Tensor x = images(2, 3);
-      Tensor z = Tensor.wrap(randomFloats(2 * 3 * M), 2, 3, M);
-      Tensor minusZ = org.vssf.autodiff.Ops.scale(z, -1f);
-      java.util.Map<String, float[]> before = new java.util.LinkedHashMap<>();
-      sensor.namedParameters().forEach((k, v) -> before.put(k, v.data().clone()));
-      try (Tape.Scope noGrad = Tape.noGrad()) {
-        Sensor.Contribution c = sensor.contribution(x, null);
-        float[] ll = sensor.logLikelihood(x, z).data();
-        java.util.Map<Tensor, float[]> reflection = sensor.latentReflection();
-        for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
-          for (int i = 0; i < e.getValue().length; i++) {
-            e.getKey().data()[i] *= e.getValue()[i];
+      for (float[] d : new float[][] {{-1f, -1f}, {-1f, 1f}}) {
+        String what = "perImage " + perImage + ", D = diag" + java.util.Arrays.toString(d);
+        ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, perImage, new SplittableRandom(1));
+        sensor.namedParameters().get("L").data()[2] = 0.2f; // a full Λx, so DΛxD differs from Λx
+        Tensor x = images(2, 3);
+        float[] zs = randomFloats(2 * 3 * M);
+        float[] dz = zs.clone();
+        for (int i = 0; i < dz.length; i++) {
+          dz[i] *= d[i % M];
+        }
+        java.util.Map<String, float[]> before = new java.util.LinkedHashMap<>();
+        sensor.namedParameters().forEach((k, v) -> before.put(k, v.data().clone()));
+        java.util.Map<Tensor, float[]> reflection = sensor.latentReflection(d);
+        try (Tape.Scope noGrad = Tape.noGrad()) {
+          Sensor.Contribution c = sensor.contribution(x, null);
+          float[] ll = sensor.logLikelihood(x, Tensor.wrap(zs, 2, 3, M)).data();
+          apply(reflection);
+          Sensor.Contribution r = sensor.contribution(x, null);
+          float[] p = c.precision.data();
+          float[] q = r.precision.data();
+          for (int i = 0; i < p.length; i++) { // Λx → DΛxD, per frame with per-image precision
+            int row = i / M % M;
+            int col = i % M;
+            assertEquals(d[row] * d[col] * p[i], q[i], 1e-5f * Math.max(1f, Math.abs(p[i])), what + ": Λx " + i);
           }
-        }
-        Sensor.Contribution mirrored = sensor.contribution(x, null);
-        assertArrayEquals(c.precision.data(), mirrored.precision.data(), "Λx (perImage " + perImage + ")");
-        float[] info = c.info.data();
-        for (int i = 0; i < info.length; i++) {
-          assertEquals(-info[i], mirrored.info.data()[i], 1e-6f * Math.max(1f, Math.abs(info[i])), "ηx " + i);
-        }
-        assertArrayEquals(ll, sensor.logLikelihood(x, minusZ).data(), "the decoder reads −z as it read z");
-        for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
-          for (int i = 0; i < e.getValue().length; i++) {
-            e.getKey().data()[i] *= e.getValue()[i];
+          float[] info = c.info.data();
+          for (int i = 0; i < info.length; i++) { // ηx = Λxμ → DΛxD·Dμ = D ηx
+            assertEquals(d[i % M] * info[i], r.info.data()[i], 1e-5f * Math.max(1f, Math.abs(info[i])),
+                what + ": ηx " + i);
           }
+          assertArrayEquals(ll, sensor.logLikelihood(x, Tensor.wrap(dz, 2, 3, M)).data(),
+              what + ": the decoder reads Dz as it read z");
+          apply(reflection);
         }
+        sensor.namedParameters().forEach((k, v) -> assertArrayEquals(before.get(k), v.data(), what + " twice: " + k));
       }
-      sensor.namedParameters().forEach((k, v) -> assertArrayEquals(before.get(k), v.data(), "twice: " + k));
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, new SplittableRandom(1)).latentReflection(new float[3]));
+  }
+
+  private static void apply(java.util.Map<Tensor, float[]> reflection) {
+    for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
+      for (int i = 0; i < e.getValue().length; i++) {
+        e.getKey().data()[i] *= e.getValue()[i];
+      }
     }
   }
 

@@ -187,7 +187,7 @@ class TrainerTest {
     new Trainer((LinearGaussianDynamics) checked[0], List.of((Sensor) checked[1]), c, dir.resolve("checked"))
         .train(imagesOnly());
     List<String> rows = signChecks(dir.resolve("checked"));
-    assertEquals("step,elbo,elbo_mirrored,mirrored", rows.get(0));
+    assertEquals("step,elbo,elbo_mirrored,signs,mirrored", rows.get(0));
     assertEquals(2, rows.size(), rows.toString());
     String[] f = rows.get(1).split(",");
     assertEquals("4", f[0]);
@@ -196,7 +196,8 @@ class TrainerTest {
     // Without controls or other sensors nothing tells the signs apart: the two estimates differ
     // only by their Monte-Carlo noise.
     assertTrue(Double.isFinite(elbo) && Math.abs(elbo - mirrored) < 1e-3 * Math.abs(elbo), rows.get(1));
-    boolean flipped = f[3].equals("1");
+    assertEquals("--", f[3], "the one sign symmetry of a coupled A: z → −z");
+    boolean flipped = f[4].equals("1");
     assertEquals(mirrored > elbo, flipped, rows.get(1));
     ImageSensor want = (ImageSensor) plain[1];
     ImageSensor got = (ImageSensor) checked[1];

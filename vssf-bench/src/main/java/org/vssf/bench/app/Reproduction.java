@@ -68,8 +68,8 @@ public final class Reproduction {
     public Integer frozenNormSteps;
 
     /**
-     * Unsupervised cells: steps between sign checks (keep the model or its mirror z → −z, whichever
-     * has the better ELBO; beyond the paper, docs/results.md "No supervision"), 0 = off. Supervised
+     * Unsupervised cells: steps between sign checks (keep the model or a reflection of its latent,
+     * whichever has the better ELBO; beyond the paper, docs/results.md "No supervision"), 0 = off. Supervised
      * cells never check: their labels fix the sign.
      */
     public int signCheckEvery = 250;

@@ -71,8 +71,8 @@ final class ReproduceCommand implements Callable<Integer> {
   Integer frozenNorm;
 
   @Option(names = "--sign-check", paramLabel = "N",
-      description = "Unsupervised cells: every N steps keep the model or its mirror z -> -z, whichever has the"
-          + " better ELBO (beyond the paper; default: 250; 0: off).")
+      description = "Unsupervised cells: every N steps keep the model or a reflection of its latent (z -> -z, or"
+          + " one axis flipped), whichever has the better ELBO (beyond the paper; default: 250; 0: off).")
   Integer signCheck;
 
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")

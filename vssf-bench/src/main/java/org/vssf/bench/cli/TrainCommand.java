@@ -78,9 +78,10 @@ final class TrainCommand implements Callable<Integer> {
   int frozenNorm;
 
   @Option(names = "--sign-check", defaultValue = "0", paramLabel = "N",
-      description = "Every N steps after the pre-training, keep the model or its mirror z -> -z, whichever has"
-          + " the better ELBO on a batch: only the controls fix an unsupervised latent's sign, and gradient"
-          + " descent cannot flip it (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
+      description = "Every N steps after the pre-training, keep the model or a reflection of its latent (z -> -z;"
+          + " per axis where the dynamics allow), whichever has the better ELBO on a batch: only the controls"
+          + " fix an unsupervised latent's signs, and gradient descent cannot flip them (beyond the paper;"
+          + " 0: off; default: ${DEFAULT-VALUE}).")
   int signCheck;
 
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
