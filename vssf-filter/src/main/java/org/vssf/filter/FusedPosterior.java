@@ -36,6 +36,18 @@ public final class FusedPosterior {
    */
   public static BackwardSampler.Samples sample(LinearGaussianDynamics dynamics, List<Sensor> sensors,
       List<Tensor> observations, List<Tensor> masks, Tensor controls, int samples, SplittableRandom noise) {
+    return sample(dynamics, sensors, observations, masks, controls, samples, noise, null);
+  }
+
+  /**
+   * As above, with the noise of latent component i multiplied by {@code noiseSigns[i]} (±1; {@code
+   * null}: unchanged). A posterior reflected z → Dz has the Cholesky factors D L D, so with D's signs
+   * the same stream gives exactly the reflected samples: common random numbers for comparing a
+   * model with its reflection.
+   */
+  public static BackwardSampler.Samples sample(LinearGaussianDynamics dynamics, List<Sensor> sensors,
+      List<Tensor> observations, List<Tensor> masks, Tensor controls, int samples, SplittableRandom noise,
+      float[] noiseSigns) {
     if (samples < 1) {
       throw new IllegalArgumentException("FusedPosterior: samples must be >= 1, got " + samples);
     }
@@ -89,6 +101,14 @@ public final class FusedPosterior {
     int block = b * m * samples; // one draw per step, t = T−1 down to 0, as BackwardSampler draws
     for (int t = 0; t < steps; t++) {
       RandomStreams.fillGaussian(noise, eps, t * block, (t + 1) * block);
+    }
+    if (noiseSigns != null) {
+      if (noiseSigns.length != m) {
+        throw new IllegalArgumentException("FusedPosterior: " + noiseSigns.length + " noise signs for m = " + m);
+      }
+      for (int e = 0; e < eps.length; e++) { // layout [T, B, m, S]
+        eps[e] *= noiseSigns[e / samples % m];
+      }
     }
     PosteriorKernel kernel = new PosteriorKernel(b, steps, m, samples, inputs[0].data(), inputs[1].data(),
         inputs[2].data(), control == null ? null : control.data(), precision, shared, info, mask, eps,

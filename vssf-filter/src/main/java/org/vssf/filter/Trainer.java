@@ -36,7 +36,9 @@ public final class Trainer {
   /** Sign-check log inside the run directory (see {@link Config#signCheckEvery}). */
   public static final String SIGN_CHECKS = "sign-checks.csv";
   private static final String METRICS_HEADER = "step,loss,elbo,kl,recon,grad_norm";
-  private static final String SIGN_CHECKS_HEADER = "step,elbo,elbo_mirrored,signs,mirrored";
+  private static final String SIGN_CHECKS_HEADER = "step,elbo,elbo_mirrored,t,signs,mirrored";
+  /** A reflection is kept when its per-sequence ELBO gain has a paired t statistic above this. */
+  private static final double SIGN_CHECK_T = 2.0;
   private static final long SIGN_CHECK_SALT = 0x5DEECE66DL;
 
   /** Training settings (defaults from the reference setup where it gives them). */
@@ -68,7 +70,8 @@ public final class Trainer {
      * that of the model reflected z → Dz for each sign symmetry D of the uncontrolled dynamics
      * ({@link LinearGaussianDynamics#signSymmetries()}: −I, and per-axis flips where A couples no
      * axes), applied to every image sensor ({@link ImageSensor#latentReflection(float[])}); the best
-     * trains on. Each reflection is an exact reparametrisation of the image model that only the
+     * trains on when its per-sequence gain has a paired t statistic above 2 (so noise-level
+     * differences never flip the latent back and forth). Each reflection is an exact reparametrisation of the image model that only the
      * controls (B u) and the other sensors tell apart, so gradient descent cannot cross from a
      * latent of the wrong signs to the right ones; an unsupervised latent otherwise keeps whichever
      * signs its first steps gave it (beyond the paper; 0 = off). Each check is logged to {@value
@@ -320,8 +323,9 @@ public final class Trainer {
   }
 
   /**
-   * Compares the mean ELBO of one batch (its own data and noise, the same for every candidate) under
-   * the model and under each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()}
+   * Compares the ELBOs of one batch (its own data and noise, reflected with each candidate, so a
+   * reflection the data cannot tell apart scores the same to rounding) under the model and under
+   * each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()}
    * applied to every image sensor; keeps the best reflection when it beats the model (its Adam first
    * moments reflected with it), otherwise restores the model bitwise. Batch-norm statistics are
    * restored either way, so a check changes nothing but the latent's signs.
@@ -338,17 +342,19 @@ public final class Trainer {
     try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
       candidates = dynamics.signSymmetries();
     }
-    double original = meanElbo(batch, new SplittableRandom(noiseSeed));
+    float[] original = sequenceElbos(batch, new SplittableRandom(noiseSeed), null);
     double best = Double.NEGATIVE_INFINITY;
+    double bestT = Double.NaN;
     float[] bestSigns = candidates.get(0);
     for (float[] d : candidates) {
       Map<Tensor, float[]> r = reflection(d);
       reflect(r);
-      double e = meanElbo(batch, new SplittableRandom(noiseSeed));
+      float[] e = sequenceElbos(batch, new SplittableRandom(noiseSeed), d); // the reflected samples
       reflect(r);
-      if (e > best) { // a non-finite ELBO never wins
-        best = e;
+      if (mean(e) > best) { // a non-finite ELBO never wins
+        best = mean(e);
         bestSigns = d;
+        bestT = pairedT(e, original);
       }
     }
     // Batch norm replaces its running-statistics tensors as it updates them: restore by name into
@@ -357,11 +363,14 @@ public final class Trainer {
       float[] v = saved.get(e.getKey());
       System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
     }
-    if (!Double.isFinite(original)) {
-      throw new TrainingDivergedException("sign check at step " + step + ": the ELBO is " + original
+    double originalMean = mean(original);
+    if (!Double.isFinite(originalMean)) {
+      throw new TrainingDivergedException("sign check at step " + step + ": the ELBO is " + originalMean
           + "; the last good checkpoint is " + runDir.resolve(CHECKPOINT), null);
     }
-    boolean keepMirror = best > original;
+    // Kept only when the gain is clear of the Monte-Carlo noise: a coin-flip decision would undo
+    // and redo reflections that the data cannot tell apart.
+    boolean keepMirror = best - originalMean > 1e-6 * Math.abs(originalMean) && bestT > SIGN_CHECK_T;
     if (keepMirror) {
       Map<Tensor, float[]> r = reflection(bestSigns);
       reflect(r);
@@ -377,7 +386,8 @@ public final class Trainer {
     for (float v : bestSigns) {
       signs.append(v < 0 ? '-' : '+');
     }
-    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%s,%d", step, original, best, signs, keepMirror ? 1 : 0));
+    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%.4g,%s,%d", step, originalMean, best, bestT, signs,
+        keepMirror ? 1 : 0));
     writeLog(SIGN_CHECKS, log);
   }
 
@@ -402,14 +412,39 @@ public final class Trainer {
     }
   }
 
-  /** The batch's mean ELBO without gradient, the filter seeing every present observation. */
-  private double meanElbo(Batch batch, SplittableRandom noise) {
+  /** The batch's per-sequence ELBOs without gradient, the filter seeing every present observation. */
+  private float[] sequenceElbos(Batch batch, SplittableRandom noise, float[] noiseSigns) {
     try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
       BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, batch.masks,
-          batch.controls, config.samples, noise);
-      return mean(Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s,
-          config.beta).elbo);
+          batch.controls, config.samples, noise, noiseSigns);
+      return Elbo.compute(dynamics, sensors, batch.observations, batch.masks, batch.controls, s, config.beta)
+          .elbo.data().clone();
     }
+  }
+
+  private static double mean(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += x;
+    }
+    return s / Math.max(1, v.length);
+  }
+
+  /** Paired t statistic of a − b (same sequences, same noise); +∞ when they differ by a constant gain. */
+  static double pairedT(float[] a, float[] b) {
+    int n = a.length;
+    double mean = 0;
+    for (int i = 0; i < n; i++) {
+      mean += (double) a[i] - b[i];
+    }
+    mean /= n;
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+      double d = (double) a[i] - b[i] - mean;
+      ss += d * d;
+    }
+    double se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Double.POSITIVE_INFINITY;
+    return se > 0 ? mean / se : mean > 0 ? Double.POSITIVE_INFINITY : mean < 0 ? Double.NEGATIVE_INFINITY : 0;
   }
 
   /** Filter masks with whole sensors hidden per sequence with probability sensorDropout. */

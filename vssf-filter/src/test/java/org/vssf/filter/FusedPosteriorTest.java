@@ -323,4 +323,45 @@ class FusedPosteriorTest extends SeededTest {
             new SplittableRandom(1)));
     assertEquals("FusedPosterior: samples must be >= 1, got 0", e2.getMessage());
   }
+
+  @Test
+  void noiseSignsGiveTheReflectedSamplesOfAReflectedModel() {
+    // D = diag(−1, 1, −1) is a symmetry of this A (component 1 is coupled to nothing); with the
+    // sensor's factor reflected (Λ → DΛD, η → Dη) and the noise reflected, every sample is D z.
+    int m = 3;
+    int b = 2;
+    int t = 4;
+    float[] d = {-1f, 1f, -1f};
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(m, 0, new float[] {1, 0, 0.2f, 0, 1, 0, 0.2f, 0, 1},
+        new float[] {0.9f, 0, 0.3f, 0, 0.8f, 0, -0.1f, 0, 0.95f}, null, new float[] {0.1f, 0, 0, 0, 0.1f, 0, 0, 0, 0.1f},
+        false, false, false);
+    float[] raw = randomFloats(m * m);
+    float[] info = randomFloats(b * t * m);
+    float[] rawD = raw.clone();
+    float[] infoD = info.clone();
+    for (int i = 0; i < raw.length; i++) {
+      rawD[i] *= d[i / m];
+    }
+    for (int i = 0; i < info.length; i++) {
+      infoD[i] *= d[i % m];
+    }
+    Tensor obs = Tensor.zeros(b, t, m);
+    BackwardSampler.Samples plain = FusedPosterior.sample(dyn,
+        List.of(new FactorSensor(m, Tensor.wrap(raw, m, m), Tensor.wrap(info, b, t, m))), List.of(obs), null, null,
+        5, new SplittableRandom(9));
+    BackwardSampler.Samples reflected = FusedPosterior.sample(dyn,
+        List.of(new FactorSensor(m, Tensor.wrap(rawD, m, m), Tensor.wrap(infoD, b, t, m))), List.of(obs), null, null,
+        5, new SplittableRandom(9), d);
+    for (int k = 0; k < t; k++) {
+      float[] z = plain.latent(k).data(); // [B, m, S]
+      float[] zd = reflected.latent(k).data();
+      for (int i = 0; i < z.length; i++) {
+        assertEquals(d[i / 5 % m] * z[i], zd[i], 1e-5f * Math.max(1f, Math.abs(z[i])), "z_" + k + "[" + i + "]");
+      }
+    }
+    assertArrayEquals(plain.logPrior().data(), reflected.logPrior().data(), 1e-4f, "log p(z) is even");
+    assertThrows(IllegalArgumentException.class, () -> FusedPosterior.sample(dyn,
+        List.of(new FactorSensor(m, Tensor.wrap(raw, m, m), Tensor.wrap(info, b, t, m))), List.of(obs), null, null,
+        5, new SplittableRandom(9), new float[2]));
+  }
 }

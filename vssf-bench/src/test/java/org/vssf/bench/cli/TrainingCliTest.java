@@ -63,7 +63,7 @@ class TrainingCliTest {
     String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
     List<String> checks = Files.readAllLines(r.resolve("sign-checks.csv"));
-    assertEquals(List.of("step,elbo,elbo_mirrored,signs,mirrored", "2", "3"),
+    assertEquals(List.of("step,elbo,elbo_mirrored,t,signs,mirrored", "2", "3"),
         checks.stream().map(l -> l.split(",")[0].equals("step") ? l : l.split(",")[0]).toList(),
         "a check before each step after the pre-training, the resumed one included");
     failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
