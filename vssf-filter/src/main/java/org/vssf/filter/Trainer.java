@@ -69,13 +69,13 @@ public final class Trainer {
      * Every this many steps after the pre-training, the mean ELBO of one batch is compared with
      * that of the model reflected z → Dz for each sign symmetry D of the uncontrolled dynamics
      * ({@link LinearGaussianDynamics#signSymmetries()}: −I, and per-axis flips where A couples no
-     * axes), applied to every image sensor ({@link ImageSensor#latentReflection(float[])}); the best
-     * trains on when its per-sequence gain has a paired t statistic above 2 (so noise-level
-     * differences never flip the latent back and forth). Each reflection is an exact reparametrisation of the image model that only the
-     * controls (B u) and the other sensors tell apart, so gradient descent cannot cross from a
-     * latent of the wrong signs to the right ones; an unsupervised latent otherwise keeps whichever
-     * signs its first steps gave it (beyond the paper; 0 = off). Each check is logged to {@value
-     * #SIGN_CHECKS}.
+     * axes), applied to every image sensor ({@link ImageSensor#latentReflection(float[])}); the
+     * best trains on when its per-sequence gain has a paired t statistic above 2, so noise-level
+     * differences never flip the latent back and forth. Each reflection is an exact
+     * reparametrisation of the image model that only the controls (B u) and the other sensors
+     * tell apart, so gradient descent cannot cross from a latent of the wrong signs to the right
+     * ones; an unsupervised latent otherwise keeps whichever signs its first steps gave it (beyond
+     * the paper; 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
      */
     public int signCheckEvery = 0;
     /** Steps between metric lines. */
@@ -325,8 +325,8 @@ public final class Trainer {
   /**
    * Compares the ELBOs of one batch (its own data and noise, reflected with each candidate, so a
    * reflection the data cannot tell apart scores the same to rounding) under the model and under
-   * each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()}
-   * applied to every image sensor; keeps the best reflection when it beats the model (its Adam first
+   * each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()} applied to every
+   * image sensor; keeps the best reflection when it clearly beats the model (its Adam first
    * moments reflected with it), otherwise restores the model bitwise. Batch-norm statistics are
    * restored either way, so a check changes nothing but the latent's signs.
    */
