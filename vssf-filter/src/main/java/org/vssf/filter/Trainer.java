@@ -471,11 +471,7 @@ public final class Trainer {
   }
 
   private static double mean(Tensor t) {
-    double s = 0;
-    for (float v : t.data()) {
-      s += v;
-    }
-    return s / Math.max(1, t.size());
+    return mean(t.data());
   }
 
   /** The rows of log {@code file} up to step {@code upToStep} (later rows are recomputed on resume). */

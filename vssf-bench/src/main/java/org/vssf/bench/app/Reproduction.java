@@ -69,14 +69,14 @@ public final class Reproduction {
 
     /**
      * Unsupervised cells: steps between sign checks (keep the model or a reflection of its latent,
-     * whichever has the better ELBO; beyond the paper, docs/results.md "No supervision"), 0 = off. Supervised
-     * cells never check: their labels fix the sign.
+     * whichever has the better ELBO; beyond the paper, docs/results.md "The latent's sign"), 0 =
+     * off. Supervised cells never check: their labels fix the sign.
      */
     public int signCheckEvery = 250;
     /**
      * Unsupervised cells: the decoder's pixel σ. The decoder is their only link to the images, and
      * its log-likelihood scales with pixels/σ², so σ = 2·size/64 gives a size×size image the weight
-     * the paper's σ = 2 gives a 64×64 one (σ = 1 at 32×32; docs/results.md "No supervision").
+     * the paper's σ = 2 gives a 64×64 one (σ = 1 at 32×32; docs/results.md "The latent's sign").
      * Supervised cells keep the paper's σ = 2.
      */
     public float unsupervisedSigma() {
@@ -381,9 +381,9 @@ public final class Reproduction {
     StringBuilder sb = new StringBuilder();
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length 5, %d steps of batch %d"
-        + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check every"
-        + " %d steps and decoder σ = %.3g), seed %d; filter MSE on %d evaluation trajectories of length %d, images only.%n%n", preset.size,
-        preset.size, preset.train, preset.steps, preset.batch, preset.samples, preset.frozenNorm(),
+        + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check"
+        + " every %d steps and decoder σ = %.3g), seed %d; filter MSE on %d evaluation trajectories of length %d,"
+        + " images only.%n%n", preset.size, preset.size, preset.train, preset.steps, preset.batch, preset.samples, preset.frozenNorm(),
         preset.signCheckEvery, preset.unsupervisedSigma(), preset.seed, preset.eval, preset.evalLength));
     sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
         + " | train time |\n");
