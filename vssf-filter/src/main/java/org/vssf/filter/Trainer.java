@@ -60,6 +60,14 @@ public final class Trainer {
     /** Probability of hiding each sensor from the filter for a whole sequence (beyond the paper). */
     public float sensorDropout = 0f;
     /**
+     * Probability of hiding every sensor but the image sensors (the labels of a linear sensor) from
+     * the filter for a whole sequence, so that share of the sequences trains the images-only
+     * filter that runs after training; the reconstruction term still scores every sensor. With
+     * every state component labelled the posterior otherwise needs no images and the encoder gets
+     * little of the ELBO's gradient (beyond the paper; docs/results.md, "Label dropout"; 0 = off).
+     */
+    public float labelDropout = 0f;
+    /**
      * The last this many of {@code steps} train with every batch norm in evaluation mode (running
      * statistics, no longer updated), so the ELBO fits the deterministic encoder that filters after
      * training rather than the batch-statistics one (beyond the paper; 0 = off).
@@ -290,7 +298,7 @@ public final class Trainer {
     SplittableRandom rng = new SplittableRandom(mix(config.seed, step));
     Batch batch = data.batch(step, rng.split());
     SplittableRandom noise = rng.split();
-    List<Tensor> filterMasks = dropout(batch, noise);
+    List<Tensor> filterMasks = filterMasks(sensors, batch, config.sensorDropout, config.labelDropout, noise);
     model.zeroGrad();
     Elbo.Terms terms;
     try {
@@ -447,22 +455,42 @@ public final class Trainer {
     return se > 0 ? mean / se : mean > 0 ? Double.POSITIVE_INFINITY : mean < 0 ? Double.NEGATIVE_INFINITY : 0;
   }
 
-  /** Filter masks with whole sensors hidden per sequence with probability sensorDropout. */
-  private List<Tensor> dropout(Batch batch, SplittableRandom rng) {
-    if (config.sensorDropout <= 0) {
+  /**
+   * The filter's masks: each sensor hidden for a whole sequence with probability {@code
+   * sensorDropout}, then every non-image sensor of a sequence hidden together with probability
+   * {@code labelDropout}; entries already missing stay missing. Draws nothing when both are 0.
+   */
+  static List<Tensor> filterMasks(List<Sensor> sensors, Batch batch, float sensorDropout, float labelDropout,
+      SplittableRandom rng) {
+    if (sensorDropout <= 0 && labelDropout <= 0) {
       return batch.masks;
     }
+    int b = batch.observations.get(0).dim(0);
+    int t = batch.observations.get(0).dim(1);
+    boolean[][] hidden = new boolean[batch.observations.size()][b];
+    if (sensorDropout > 0) {
+      for (int j = 0; j < hidden.length; j++) {
+        for (int s = 0; s < b; s++) {
+          hidden[j][s] = rng.nextDouble() < sensorDropout;
+        }
+      }
+    }
+    if (labelDropout > 0) {
+      for (int s = 0; s < b; s++) {
+        if (rng.nextDouble() < labelDropout) {
+          for (int j = 0; j < hidden.length; j++) {
+            hidden[j][s] |= !(sensors.get(j) instanceof ImageSensor);
+          }
+        }
+      }
+    }
     List<Tensor> out = new ArrayList<>();
-    for (int j = 0; j < batch.observations.size(); j++) {
-      Tensor x = batch.observations.get(j);
-      int b = x.dim(0);
-      int t = x.dim(1);
+    for (int j = 0; j < hidden.length; j++) {
       float[] m = batch.masks == null || batch.masks.get(j) == null ? null : batch.masks.get(j).data();
       float[] keep = new float[b * t];
       for (int s = 0; s < b; s++) {
-        boolean hidden = rng.nextDouble() < config.sensorDropout;
         for (int k = 0; k < t; k++) {
-          keep[s * t + k] = hidden ? 0f : (m == null ? 1f : m[s * t + k]);
+          keep[s * t + k] = hidden[j][s] ? 0f : (m == null ? 1f : m[s * t + k]);
         }
       }
       out.add(Tensor.wrap(keep, b, t));

@@ -347,4 +347,45 @@ class TrainerTest {
     assertTrue(e.getMessage().endsWith(run.resolve(Trainer.CHECKPOINT).toString()), e.getMessage());
     assertTrue(Files.exists(run.resolve(Trainer.CHECKPOINT)), "the step-3 checkpoint is kept");
   }
+
+  @Test
+  void labelDropoutHidesOnlyTheLinearSensorForWholeSequences() {
+    Object[] m = model();
+    List<Sensor> sensors = List.of((Sensor) m[1], (Sensor) m[2]);
+    int b = 400;
+    int t = 3;
+    float[] given = new float[b * t];
+    java.util.Arrays.fill(given, 1f);
+    given[5] = 0f; // sequence 1, step 2: a label missing in the data stays missing
+    Trainer.Batch batch = new Trainer.Batch(List.of(Tensor.zeros(b, t, 3, 1, 1), Tensor.zeros(b, t, 1)),
+        java.util.Arrays.asList(null, Tensor.wrap(given, b, t)), null);
+    assertTrue(Trainer.filterMasks(sensors, batch, 0f, 0f, new SplittableRandom(1)) == batch.masks(),
+        "no dropout: the data's masks, nothing drawn");
+    List<Tensor> masks = Trainer.filterMasks(sensors, batch, 0f, 0.5f, new SplittableRandom(1));
+    for (float v : masks.get(0).data()) {
+      assertEquals(1f, v, "the images are always seen");
+    }
+    float[] labels = masks.get(1).data();
+    int hidden = 0;
+    for (int s = 0; s < b; s++) {
+      boolean off = labels[s * t] == 0f;
+      hidden += off ? 1 : 0;
+      for (int k = 0; k < t; k++) {
+        float want = off ? 0f : given[s * t + k];
+        assertEquals(want, labels[s * t + k], "sequence " + s + " step " + k + ": whole sequences hidden");
+      }
+    }
+    // Binomial(400, 1/2): mean 200, sd 10; 5 sd either side.
+    assertTrue(hidden > 150 && hidden < 250, "hidden sequences: " + hidden);
+    // Sensor dropout on top draws the same per-sensor decisions as before and hides images too.
+    List<Tensor> both = Trainer.filterMasks(sensors, batch, 0.5f, 0.5f, new SplittableRandom(2));
+    List<Tensor> sensorOnly = Trainer.filterMasks(sensors, batch, 0.5f, 0f, new SplittableRandom(2));
+    assertArrayEquals(sensorOnly.get(0).data(), both.get(0).data(), "label dropout never touches images");
+    int imagesHidden = 0;
+    for (int s = 0; s < b; s++) {
+      imagesHidden += both.get(0).data()[s * t] == 0f ? 1 : 0;
+      assertTrue(both.get(1).data()[s * t] <= sensorOnly.get(1).data()[s * t], "only more labels hidden");
+    }
+    assertTrue(imagesHidden > 150 && imagesHidden < 250, "images hidden by sensor dropout: " + imagesHidden);
+  }
 }

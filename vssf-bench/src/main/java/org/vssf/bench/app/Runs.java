@@ -154,6 +154,7 @@ public final class Runs {
     t.samples = (int) num(o, "samples");
     t.maxGradNorm = (float) num(o, "max_grad_norm");
     t.sensorDropout = (float) num(o, "sensor_dropout");
+    t.labelDropout = o.containsKey("label_dropout") ? (float) num(o, "label_dropout") : 0f;
     // Absent in runs written before the option existed: those trained without freezing.
     t.frozenNormSteps = o.containsKey("frozen_norm_steps") ? (int) num(o, "frozen_norm_steps") : 0;
     t.signCheckEvery = o.containsKey("sign_check_every") ? (int) num(o, "sign_check_every") : 0;
@@ -184,6 +185,7 @@ public final class Runs {
     o.put("samples", (long) t.samples);
     o.put("max_grad_norm", (double) t.maxGradNorm);
     o.put("sensor_dropout", (double) t.sensorDropout);
+    o.put("label_dropout", (double) t.labelDropout);
     o.put("frozen_norm_steps", (long) t.frozenNormSteps);
     o.put("sign_check_every", (long) t.signCheckEvery);
     o.put("log_every", (long) t.logEvery);

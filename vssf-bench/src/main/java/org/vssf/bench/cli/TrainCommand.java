@@ -72,6 +72,12 @@ final class TrainCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   float sensorDropout;
 
+  @Option(names = "--label-dropout", defaultValue = "0", paramLabel = "P",
+      description = "Hide the linear sensor (the labels) from the filter for a whole sequence with probability P,"
+          + " so those sequences train the images-only filter; the images are always seen (beyond the paper;"
+          + " default: ${DEFAULT-VALUE}).")
+  float labelDropout;
+
   @Option(names = "--frozen-norm", defaultValue = "0", paramLabel = "N",
       description = "Train the last N steps with batch norm on its running statistics, frozen, so the"
           + " ELBO fits the encoder that filters after training (beyond the paper; default: ${DEFAULT-VALUE}).")
@@ -119,6 +125,9 @@ final class TrainCommand implements Callable<Integer> {
     require(decoderSigma > 0 && Float.isFinite(decoderSigma), "--decoder-sigma must be positive, got "
         + decoderSigma);
     require(sensorDropout >= 0 && sensorDropout < 1, "--sensor-dropout must be in [0, 1), got " + sensorDropout);
+    require(labelDropout >= 0 && labelDropout < 1, "--label-dropout must be in [0, 1), got " + labelDropout);
+    require(labelDropout == 0 || !supervision.equals("none"), "--label-dropout needs labels: --supervision"
+        + " partial or full");
     require(frozenNorm >= 0 && frozenNorm < steps - pretrain, "--frozen-norm must be in 0.." + (steps - pretrain - 1)
         + " (after the pre-training), got " + frozenNorm);
     require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
@@ -142,6 +151,7 @@ final class TrainCommand implements Callable<Integer> {
     settings.trainer.samples = samples;
     settings.trainer.learningRate = lr;
     settings.trainer.sensorDropout = sensorDropout;
+    settings.trainer.labelDropout = labelDropout;
     settings.trainer.frozenNormSteps = frozenNorm;
     settings.trainer.signCheckEvery = signCheck;
     settings.trainer.seed = seed;

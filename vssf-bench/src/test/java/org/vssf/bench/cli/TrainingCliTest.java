@@ -46,7 +46,7 @@ class TrainingCliTest {
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
         "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--sign-check", "1",
-        "--threads", "1")[0];
+        "--label-dropout", "0.5", "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
@@ -54,6 +54,7 @@ class TrainingCliTest {
     Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.CONFIG)));
     assertEquals(1L, ((Number) config.get("frozen_norm_steps")).longValue(), config.toString());
     assertEquals(1L, ((Number) config.get("sign_check_every")).longValue(), config.toString());
+    assertEquals(0.5, ((Number) config.get("label_dropout")).doubleValue(), 0.0, config.toString());
     Map<?, ?> modelJson = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.MODEL)));
     assertEquals(1.5, ((Number) modelJson.get("decoder_sigma")).doubleValue(), 0.0, modelJson.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
@@ -68,6 +69,10 @@ class TrainingCliTest {
         "a check before each step after the pre-training, the resumed one included");
     failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--sign-check", "-1");
+    failsWith(2, "--label-dropout must be in [0, 1), got 1.0", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--label-dropout", "1");
+    failsWith(2, "--label-dropout needs labels: --supervision partial or full", "train", "--data", d.toString(),
+        "--out", tmp.resolve("bad").toString(), "--supervision", "none", "--label-dropout", "0.5");
     String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
     String diag = run(0, "diagnose", "--run", r.toString(), "--length", "5")[0];
     assertTrue(diag.contains("wrote " + r.resolve("diagnosis.json")), diag);
