@@ -75,6 +75,11 @@ final class ReproduceCommand implements Callable<Integer> {
           + " one axis flipped), whichever has the better ELBO (beyond the paper; default: 250; 0: off).")
   Integer signCheck;
 
+  @Option(names = "--label-dropout", paramLabel = "P",
+      description = "Supervised cells: hide the labels from the filter on a share P of the sequences (beyond the"
+          + " paper; default: 0.5 for the pillars, 0 elsewhere).")
+  Float labelDropout;
+
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
   Long seed;
 
@@ -106,6 +111,10 @@ final class ReproduceCommand implements Callable<Integer> {
     if (signCheck != null) {
       require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
       p.signCheckEvery = signCheck;
+    }
+    if (labelDropout != null) {
+      require(labelDropout >= 0 && labelDropout < 1, "--label-dropout must be in [0, 1), got " + labelDropout);
+      p.labelDropoutOverride = labelDropout;
     }
     if (train != null) {
       require(train >= 1, "--train must be at least 1, got " + train);

@@ -136,6 +136,7 @@ class TrainingCliTest {
     Map<?, ?> cellConfig = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/config.json")));
     assertEquals(1L, ((Number) cellConfig.get("frozen_norm_steps")).longValue(), "a quarter of 2 steps, rounded");
     assertEquals(0L, ((Number) cellConfig.get("sign_check_every")).longValue(), "labels fix a supervised sign");
+    assertEquals(0.0, ((Number) cellConfig.get("label_dropout")).doubleValue(), 0.0, "the pendulum sees its labels");
     Map<?, ?> noneConfig = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-none-fixed/config.json")));
     assertEquals(250L, ((Number) noneConfig.get("sign_check_every")).longValue(), noneConfig.toString());
     Map<?, ?> noneModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-none-fixed/model.json")));
@@ -183,6 +184,8 @@ class TrainingCliTest {
     failsWith(1, "no such file", "evaluate", "--run", tmp.resolve("none").toString(), "--data", tmp.toString());
     failsWith(2, "--sensors must be image or image,linear", "evaluate", "--run", tmp.toString(), "--sensors", "x");
     failsWith(2, "unknown preset 'huge'", "reproduce", "--preset", "huge", "--out", tmp.toString());
+    failsWith(2, "--label-dropout must be in [0, 1), got -0.5", "reproduce", "--out", tmp.toString(),
+        "--label-dropout", "-0.5");
     failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
   }
 }

@@ -1,0 +1,38 @@
+package org.vssf.bench.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+/** The presets' per-cell settings. */
+class ReproductionTest {
+  @Test
+  void labelDropoutHidesThePillarsLabelsOnly() {
+    Reproduction.Preset p = Reproduction.preset("paper");
+    assertEquals(18, p.cells.size());
+    for (Reproduction.Cell c : p.cells) {
+      float want = c.env.equals("pillars") && !c.supervision.equals("none") ? 0.5f : 0f;
+      assertEquals(want, p.labelDropout(c), 0f, c.id());
+    }
+    p.labelDropoutOverride = 0.25f;
+    for (Reproduction.Cell c : p.cells) {
+      assertEquals(c.supervision.equals("none") ? 0f : 0.25f, p.labelDropout(c), 0f, "override, " + c.id());
+    }
+    p.labelDropoutOverride = 0f;
+    assertEquals(0f, p.labelDropout(new Reproduction.Cell("pillars", "full", "fixed")), 0f, "override off");
+  }
+
+  @Test
+  void quickPresetIsThePendulumWithoutLabelDropout() {
+    Reproduction.Preset p = Reproduction.preset("quick");
+    assertEquals(3, p.cells.size());
+    for (Reproduction.Cell c : p.cells) {
+      assertEquals("pendulum", c.env);
+      assertEquals(0f, p.labelDropout(c), 0f, c.id());
+    }
+    assertEquals(1f, p.unsupervisedSigma(), 0f, "σ = 2·32/64");
+    assertEquals(1000, p.frozenNorm(), "a quarter of 4 000 steps");
+    assertThrows(IllegalArgumentException.class, () -> Reproduction.preset("huge"));
+  }
+}
