@@ -56,6 +56,7 @@ class TrainerTest {
     c.checkpointEvery = 3;
     c.seed = 11;
     c.sensorDropout = 0.3f;
+    c.labelDropout = 0.3f;
     return c;
   }
 
@@ -178,6 +179,7 @@ class TrainerTest {
     // ends on the initial weights or on their exact mirror, as the log says.
     Trainer.Config c = config(5);
     c.sensorDropout = 0f;
+    c.labelDropout = 0f;
     c.learningRate = 0f;
     Object[] plain = imageOnlyModel();
     new Trainer((LinearGaussianDynamics) plain[0], List.of((Sensor) plain[1]), c, dir.resolve("plain"))
@@ -251,6 +253,7 @@ class TrainerTest {
     };
     Trainer.Config c = config(5);
     c.sensorDropout = 0f;
+    c.labelDropout = 0f;
     c.learningRate = 0f;
     c.signCheckEvery = 1; // before step 4 only
     Map<Tensor, float[]> reflection = image.latentReflection();
