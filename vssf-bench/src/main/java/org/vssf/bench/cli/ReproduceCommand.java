@@ -21,6 +21,8 @@ import picocli.CommandLine.Spec;
             + " steps (30–55 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
+        "Unsupervised cells check their latent's signs (--sign-check); the pillars' supervised cells hide their"
+            + " labels from the filter on half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
 final class ReproduceCommand implements Callable<Integer> {
