@@ -414,11 +414,9 @@ public final class Reproduction {
         + " every %d steps and decoder σ = %.3g; supervised cells: %s), seed %d; filter MSE on %d evaluation"
         + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, preset.steps,
         preset.batch, preset.samples, preset.frozenNorm(), preset.signCheckEvery, preset.unsupervisedSigma(),
-        preset.labelDropoutOverride != null
-            ? String.format(Locale.ROOT, "labels hidden from the filter on a share %.3g of the sequences",
-                preset.labelDropoutOverride)
-            : String.format(Locale.ROOT, "the pillars' labels hidden from the filter on a share %.3g of the sequences",
-                PILLARS_LABEL_DROPOUT),
+        String.format(Locale.ROOT, "%s hidden from the filter on a share %.3g of the sequences",
+            preset.labelDropoutOverride != null ? "labels" : "the pillars' labels",
+            preset.labelDropoutOverride != null ? preset.labelDropoutOverride : PILLARS_LABEL_DROPOUT),
         preset.seed, preset.eval, preset.evalLength));
     sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
         + " | train time |\n");
