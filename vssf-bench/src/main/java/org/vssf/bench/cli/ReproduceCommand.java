@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
             + " steps (30–55 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
-        "Unsupervised cells check their latent's signs (--sign-check); the pillars' supervised cells hide their"
-            + " labels from the filter on half the sequences (--label-dropout).",
+        "Unsupervised cells check their latent's signs (--sign-check), the pendulum's train on sequences of 20"
+            + " frames to pin their latent's scale (--unsupervised-length); the pillars' supervised cells hide"
+            + " their labels from the filter on half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
 final class ReproduceCommand implements Callable<Integer> {
@@ -82,6 +83,11 @@ final class ReproduceCommand implements Callable<Integer> {
           + " paper; default: 0.5 for the pillars, 0 elsewhere).")
   Float labelDropout;
 
+  @Option(names = "--unsupervised-length", paramLabel = "T",
+      description = "The pendulum's unsupervised cells: frames per training sequence, with as many frames in all"
+          + " and per step (beyond the paper; default: 20; 5: the paper's).")
+  Integer unsupervisedLength;
+
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")
   Long seed;
 
@@ -117,6 +123,10 @@ final class ReproduceCommand implements Callable<Integer> {
     if (labelDropout != null) {
       require(labelDropout >= 0 && labelDropout < 1, "--label-dropout must be in [0, 1), got " + labelDropout);
       p.labelDropoutOverride = labelDropout;
+    }
+    if (unsupervisedLength != null) {
+      require(unsupervisedLength >= 2, "--unsupervised-length must be at least 2, got " + unsupervisedLength);
+      p.unsupervisedLengthOverride = unsupervisedLength;
     }
     if (train != null) {
       require(train >= 1, "--train must be at least 1, got " + train);

@@ -67,6 +67,11 @@ final class TrainCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}, the paper's).")
   float decoderSigma;
 
+  @Option(names = "--min-cov", paramLabel = "EPS",
+      description = "Floor ε of the image factor's covariance L(x)·L(x)ᵀ + ε·I (default: the reference's,"
+          + " 0.001 for the pendulum, 0.005 for the camera scenes).")
+  Float minCov;
+
   @Option(names = "--sensor-dropout", defaultValue = "0", paramLabel = "P",
       description = "Hide each sensor from the filter for a whole sequence with probability P"
           + " (default: ${DEFAULT-VALUE}).")
@@ -140,6 +145,10 @@ final class TrainCommand implements Callable<Integer> {
     if (nf != null) {
       require(nf >= 1, "--nf must be at least 1, got " + nf);
       model.nf = nf;
+    }
+    if (minCov != null) {
+      require(minCov > 0 && Float.isFinite(minCov), "--min-cov must be positive, got " + minCov);
+      model.minCov = minCov;
     }
     model.spectralBound = spectralBound;
     model.sigma = decoderSigma;

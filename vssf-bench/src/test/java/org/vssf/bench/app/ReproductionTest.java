@@ -24,6 +24,27 @@ class ReproductionTest {
   }
 
   @Test
+  void thePendulumsUnsupervisedCellsTrainOnLongerSequencesWithAsManyFrames() {
+    Reproduction.Preset p = Reproduction.preset("paper");
+    for (Reproduction.Cell c : p.cells) {
+      boolean longer = c.env.equals("pendulum") && c.supervision.equals("none");
+      assertEquals(longer ? 20 : 5, p.trainLength(c), c.id());
+      assertEquals(longer ? 2500 : 10000, p.trainSequences(c), c.id());
+      assertEquals(longer ? 8 : 32, p.batch(c), c.id());
+      assertEquals(longer ? "pendulum-t20" : c.env, p.dataName(c), c.id());
+    }
+    Reproduction.Cell none = new Reproduction.Cell("pendulum", "none", "fixed");
+    p.unsupervisedLengthOverride = 5;
+    assertEquals(5, p.trainLength(none), "override to the paper's T");
+    assertEquals("pendulum", p.dataName(none), "T = 5 shares the supervised cells' data");
+    p.unsupervisedLengthOverride = 40;
+    p.train = 6;
+    p.batch = 2;
+    assertEquals(1, p.trainSequences(none), "never fewer than one sequence");
+    assertEquals(1, p.batch(none), "never fewer than one sequence per step");
+  }
+
+  @Test
   void quickPresetIsThePendulumWithoutLabelDropout() {
     Reproduction.Preset p = Reproduction.preset("quick");
     assertEquals(3, p.cells.size());

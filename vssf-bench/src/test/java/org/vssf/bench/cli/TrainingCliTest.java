@@ -141,6 +141,11 @@ class TrainingCliTest {
     assertEquals(250L, ((Number) noneConfig.get("sign_check_every")).longValue(), noneConfig.toString());
     Map<?, ?> noneModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-none-fixed/model.json")));
     assertEquals(1.0, ((Number) noneModel.get("decoder_sigma")).doubleValue(), 0.0, "σ = 2·32/64 without labels");
+    Map<?, ?> longer = (Map<?, ?>) Json.parse(Files.readString(out.resolve("data/pendulum-t20/train/dataset.json")));
+    assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
+    assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
+    assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
+    assertTrue(report.contains("the pendulum's on 1 sequences of length 20, batch 1"), report);
     for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
       for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
         String link = "runs/" + cell + "/figures/" + f;
