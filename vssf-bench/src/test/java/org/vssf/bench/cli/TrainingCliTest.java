@@ -46,7 +46,7 @@ class TrainingCliTest {
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
         "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--sign-check", "1",
-        "--label-dropout", "0.5", "--threads", "1")[0];
+        "--label-dropout", "0.5", "--min-cov", "0.002", "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
@@ -57,6 +57,7 @@ class TrainingCliTest {
     assertEquals(0.5, ((Number) config.get("label_dropout")).doubleValue(), 0.0, config.toString());
     Map<?, ?> modelJson = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.MODEL)));
     assertEquals(1.5, ((Number) modelJson.get("decoder_sigma")).doubleValue(), 0.0, modelJson.toString());
+    assertEquals(0.002, ((Number) modelJson.get("min_cov")).doubleValue(), 1e-9, modelJson.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
     Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
         .replace("\"frozen_norm_steps\"", "\"unused\""));
@@ -71,6 +72,8 @@ class TrainingCliTest {
         tmp.resolve("bad").toString(), "--sign-check", "-1");
     failsWith(2, "--label-dropout must be in [0, 1), got 1.0", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--label-dropout", "1");
+    failsWith(2, "--min-cov must be positive, got 0.0", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--min-cov", "0");
     failsWith(2, "--label-dropout needs labels: --supervision partial or full", "train", "--data", d.toString(),
         "--out", tmp.resolve("bad").toString(), "--supervision", "none", "--label-dropout", "0.5");
     String eval = run(0, "evaluate", "--run", r.toString(), "--length", "5")[0];
@@ -192,5 +195,7 @@ class TrainingCliTest {
     failsWith(2, "--label-dropout must be in [0, 1), got -0.5", "reproduce", "--out", tmp.toString(),
         "--label-dropout", "-0.5");
     failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
+    failsWith(2, "--unsupervised-length must be at least 2, got 1", "reproduce", "--out", tmp.toString(),
+        "--unsupervised-length", "1");
   }
 }
