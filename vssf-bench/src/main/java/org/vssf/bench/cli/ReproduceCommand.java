@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
             + " steps (30–55 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
-        "Unsupervised cells check their latent's signs (--sign-check), the pendulum's train on sequences of 20"
-            + " frames to pin their latent's scale (--unsupervised-length); the pillars' supervised cells hide"
+        "Unsupervised cells check their latent's signs (--sign-check), the pendulum's with ψ fixed trains on"
+            + " sequences of 20 frames to pin its latent's scale (--unsupervised-length); the pillars' supervised cells hide"
             + " their labels from the filter on half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
@@ -84,7 +84,7 @@ final class ReproduceCommand implements Callable<Integer> {
   Float labelDropout;
 
   @Option(names = "--unsupervised-length", paramLabel = "T",
-      description = "The pendulum's unsupervised cells: frames per training sequence, with as many frames in all"
+      description = "The pendulum's unsupervised ψ-fixed cell: frames per training sequence, with as many frames in all"
           + " and per step (beyond the paper; default: 20; 5: the paper's).")
   Integer unsupervisedLength;
 

@@ -148,7 +148,7 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("the pendulum's on 1 sequences of length 20, batch 1"), report);
+    assertTrue(report.contains("the pendulum's with ψ fixed on 1 sequences of length 20, batch 1"), report);
     for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
       for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
         String link = "runs/" + cell + "/figures/" + f;
