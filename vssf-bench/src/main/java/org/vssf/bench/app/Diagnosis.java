@@ -9,8 +9,10 @@ import org.vssf.autodiff.Ops;
 import org.vssf.autodiff.Tape;
 import org.vssf.autodiff.Tensor;
 import org.vssf.filter.Evaluation;
+import org.vssf.filter.LinearGaussianDynamics;
 import org.vssf.filter.LinearSensor;
 import org.vssf.filter.Sensor;
+import org.vssf.filter.Trainer;
 import org.vssf.nn.BatchNorm;
 import org.vssf.nn.Module;
 
@@ -67,6 +69,214 @@ public final class Diagnosis {
     out.put("sequences", (long) n);
     out.put("length", (long) length);
     return out;
+  }
+
+  /** Training batches the frame's ELBO gain is averaged over. */
+  private static final int FRAME_BATCHES = 20;
+
+  /**
+   * The latent's frame and what the ELBO says about it: the least-squares map μ_{t|t} ≈ M z_t + c
+   * of the filtered means (images only) on the state over every step of {@code eval}'s first
+   * {@code length} steps (its residual variance per latent), and the ELBO gain per sequence of the
+   * model with its dynamics re-expressed in that frame — A' = M A M⁻¹, B' = M B, Σw' = M Σw Mᵀ,
+   * Σz' = M Σz Mᵀ, what a latent with the state's scales and axes would score, offset aside — over
+   * the model itself, with common noise, on {@value #FRAME_BATCHES} batches of {@code train} (its
+   * sequence length) and on the evaluation trajectories (length {@code length}, images only), each
+   * with its standard error. The image factor's floor εI is kept in the model's frame, so the gain
+   * is exact up to that floor and the encoder's 10·tanh. Positive: the data prefer the state's frame.
+   */
+  public static Map<String, Object> frame(LvssfModel model, SequenceData eval, SequenceData train, int length,
+      int samples, long seed) {
+    if (length < 2 || length > eval.length()) {
+      throw new IllegalArgumentException("frame length " + length + " is not in 2.." + eval.length());
+    }
+    int m = model.config.m;
+    int n = eval.sequences();
+    int q = m + 1;
+    model.train(false);
+    double[] xtx = new double[q * q];
+    double[] xty = new double[q * m];
+    double[] row = new double[q];
+    double[][] mu = new double[n][length * m];
+    double[][] z = new double[n][length * m];
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      for (int k = 0; k < n; k++) {
+        int[] idx = {k};
+        Tensor controls = eval.controls(idx);
+        Tensor u = controls == null ? null : Ops.slice(controls, 1, 0, length - 1);
+        org.vssf.filter.FilterResult f = org.vssf.filter.InformationFilter.run(model.dynamics, List.of(model.image),
+            List.of(Ops.slice(eval.images(idx), 1, 0, length)), null, u);
+        float[] s = eval.states(idx).data();
+        for (int t = 0; t < length; t++) {
+          float[] mean = f.filteredMean(t).data();
+          for (int i = 0; i < m; i++) {
+            mu[k][t * m + i] = mean[i];
+            z[k][t * m + i] = s[t * m + i];
+            row[i] = s[t * m + i];
+          }
+          row[m] = 1;
+          for (int i = 0; i < q; i++) {
+            for (int j = 0; j < q; j++) {
+              xtx[i * q + j] += row[i] * row[j];
+            }
+            for (int c = 0; c < m; c++) {
+              xty[i * m + c] += row[i] * mean[c];
+            }
+          }
+        }
+      }
+    }
+    double[] w = Evaluator.solveSpd("frame: the states do not span the state space", xtx, xty, q, m);
+    double[] map = new double[m * m]; // M[c][i] = w[i][c]
+    double[] offset = new double[m];
+    for (int c = 0; c < m; c++) {
+      for (int i = 0; i < m; i++) {
+        map[c * m + i] = w[i * m + c];
+      }
+      offset[c] = w[m * m + c];
+    }
+    double[] resid = new double[m];
+    for (int k = 0; k < n; k++) {
+      for (int t = 0; t < length; t++) {
+        for (int c = 0; c < m; c++) {
+          double pred = offset[c];
+          for (int i = 0; i < m; i++) {
+            pred += map[c * m + i] * z[k][t * m + i];
+          }
+          double e = mu[k][t * m + c] - pred;
+          resid[c] += e * e / ((double) n * length);
+        }
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("frame_map", list(map));
+    out.put("frame_offset", list(offset));
+    out.put("frame_residual_var", list(resid));
+    LinearGaussianDynamics reframed = reframe(model.dynamics, map, m);
+    SplittableRandom rng = new SplittableRandom(seed);
+    double[] gain = new double[2]; // sum, sum of squares
+    long count = 0;
+    for (int b = 0; b < FRAME_BATCHES; b++) {
+      Trainer.Batch batch = train.batch(b, rng.split());
+      count += elboGain(model, reframed, model.trainingSensors(), batch, samples, rng.nextLong(), gain);
+    }
+    putGain(out, "frame_elbo_gain_train", gain, count);
+    gain = new double[2];
+    count = 0;
+    for (int k = 0; k < n; k++) {
+      int[] idx = {k};
+      Tensor controls = eval.controls(idx);
+      Trainer.Batch batch = new Trainer.Batch(List.of(Ops.slice(eval.images(idx), 1, 0, length)), null,
+          controls == null ? null : Ops.slice(controls, 1, 0, length - 1));
+      count += elboGain(model, reframed, List.of(model.image), batch, samples, rng.nextLong(), gain);
+    }
+    putGain(out, "frame_elbo_gain_eval", gain, count);
+    return out;
+  }
+
+  /** The dynamics in the frame z' = M z: M A M⁻¹, M B, M Σw Mᵀ, M Σz Mᵀ (M⁻¹ by Cholesky of MᵀM). */
+  static LinearGaussianDynamics reframe(LinearGaussianDynamics d, double[] map, int m) {
+    double[] mtm = new double[m * m];
+    double[] mt = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        mt[i * m + j] = map[j * m + i];
+        for (int k = 0; k < m; k++) {
+          mtm[i * m + j] += map[k * m + i] * map[k * m + j];
+        }
+      }
+    }
+    double[] inv = Evaluator.solveSpd("frame: the latent's map from the state is singular", mtm, mt, m, m);
+    int p = d.controlSize();
+    float[] a = d.dynamicsMatrix().data();
+    float[] b = p > 0 ? d.controlMatrix().data() : null;
+    double[] ma = product(map, m, m, a, m);
+    double[] aNew = product(ma, m, m, toFloat(inv), m);
+    double[] bNew = p > 0 ? product(map, m, m, b, p) : new double[0];
+    double[] w = congruence(map, d.processCov().data(), m);
+    double[] prior = congruence(map, d.initialCov().data(), m);
+    return new LinearGaussianDynamics(m, p, toFloat(prior), toFloat(aNew), toFloat(bNew), toFloat(w), false, false,
+        false);
+  }
+
+  /** M S Mᵀ, symmetrised. */
+  private static double[] congruence(double[] map, float[] s, int m) {
+    double[] ms = product(map, m, m, s, m);
+    double[] out = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        for (int k = 0; k < m; k++) {
+          out[i * m + j] += ms[i * m + k] * map[j * m + k];
+        }
+      }
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < i; j++) {
+        double v = 0.5 * (out[i * m + j] + out[j * m + i]);
+        out[i * m + j] = v;
+        out[j * m + i] = v;
+      }
+    }
+    return out;
+  }
+
+  /** x (r×k, double) times y (k×c, float). */
+  private static double[] product(double[] x, int r, int k, float[] y, int c) {
+    double[] out = new double[r * c];
+    for (int i = 0; i < r; i++) {
+      for (int j = 0; j < c; j++) {
+        for (int l = 0; l < k; l++) {
+          out[i * c + j] += x[i * k + l] * y[l * c + j];
+        }
+      }
+    }
+    return out;
+  }
+
+  private static float[] toFloat(double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = (float) v[i];
+    }
+    return f;
+  }
+
+  private static List<Object> list(double[] v) {
+    List<Object> l = new ArrayList<>();
+    for (double x : v) {
+      l.add(x);
+    }
+    return l;
+  }
+
+  /** Adds each sequence's ELBO under {@code reframed} minus under the model (same noise) into {@code acc}. */
+  private static int elboGain(LvssfModel model, LinearGaussianDynamics reframed, List<Sensor> sensors,
+      Trainer.Batch batch, int samples, long noiseSeed, double[] acc) {
+    float[] base = elbos(model.dynamics, sensors, batch, samples, noiseSeed);
+    float[] other = elbos(reframed, sensors, batch, samples, noiseSeed);
+    for (int i = 0; i < base.length; i++) {
+      double g = (double) other[i] - base[i];
+      acc[0] += g;
+      acc[1] += g * g;
+    }
+    return base.length;
+  }
+
+  static float[] elbos(LinearGaussianDynamics dynamics, List<Sensor> sensors, Trainer.Batch batch,
+      int samples, long noiseSeed) {
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      org.vssf.filter.BackwardSampler.Samples s = org.vssf.filter.FusedPosterior.sample(dynamics, sensors,
+          batch.observations(), batch.masks(), batch.controls(), samples, new SplittableRandom(noiseSeed));
+      return org.vssf.filter.Elbo.compute(dynamics, sensors, batch.observations(), batch.masks(), batch.controls(), s,
+          1f).elbo.data().clone();
+    }
+  }
+
+  private static void putGain(Map<String, Object> out, String key, double[] acc, long count) {
+    double mean = acc[0] / count;
+    double var = Math.max(0, acc[1] / count - mean * mean);
+    out.put(key, mean);
+    out.put(key + "_se", Math.sqrt(var / Math.max(1, count - 1)));
   }
 
   /** The encoder's means 10·tanh(·) of one sequence's first {@code length} frames, [length·m]. */

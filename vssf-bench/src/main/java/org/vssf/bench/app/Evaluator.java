@@ -172,11 +172,16 @@ public final class Evaluator {
 
   /** Solves the SPD system {@code A X = B} (A q×q, B q×d) by Cholesky, in double. */
   private static double[] solveSpd(double[] a, double[] b, int q, int d) {
+    return solveSpd("alignment: the latent features are degenerate", a, b, q, d);
+  }
+
+  /** As above; a matrix that is not positive definite raises an ArithmeticException starting with {@code what}. */
+  static double[] solveSpd(String what, double[] a, double[] b, int q, int d) {
     double[] l = new double[q * q];
     try {
-      SmallDense.cholesky("alignment normal equations", 0, a, l, q);
+      SmallDense.cholesky("normal equations", 0, a, l, q);
     } catch (org.vssf.linalg.NotPositiveDefiniteException e) {
-      throw new ArithmeticException("alignment: the latent features are degenerate (" + e.getMessage() + ")");
+      throw new ArithmeticException(what + " (" + e.getMessage() + ")");
     }
     double[] x = b.clone();
     double[] col = new double[q];

@@ -131,6 +131,11 @@ public final class Runs {
     return readSettings(run).batch;
   }
 
+  /** The backward samples S the run trained with (from {@code config.json}). */
+  public static int samplesOf(Path run) throws IOException {
+    return readSettings(run).trainer.samples;
+  }
+
   /** Reads {@code run/model.json}. */
   public static ModelConfig readModel(Path run) throws IOException {
     return ModelConfig.fromJson(readJson(run.resolve(MODEL)));

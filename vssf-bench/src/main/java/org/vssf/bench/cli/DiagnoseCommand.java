@@ -25,7 +25,11 @@ import picocli.CommandLine.Spec;
             + " statistics (the encoder that filters) and inside training batches (the encoder the"
             + " ELBO trained);",
         "filter_mse / filter_mse_measured_factor: the filter (images only) with the image factor as"
-            + " trained, and restricted to the measured components."},
+            + " trained, and restricted to the measured components;",
+        "frame_map / frame_offset / frame_residual_var: the filtered means fitted as M·z + c on the state;",
+        "frame_elbo_gain_train / _eval (and _se): the ELBO per sequence of the model with its dynamics"
+            + " re-expressed in that frame minus its own, on training batches and on the trajectories"
+            + " (positive: the data prefer the state's scales and axes)."},
     footer = {"", "Example:", "  vssf diagnose --run runs/partial"})
 final class DiagnoseCommand implements Callable<Integer> {
   @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory.")
@@ -60,6 +64,7 @@ final class DiagnoseCommand implements Callable<Integer> {
     SequenceData train = SequenceData.load(dir.resolve("train"), model.config.supervised(), Runs.batchOf(run));
     Runs.checkCompatible(model.config, eval.info());
     Map<String, Object> d = Diagnosis.run(model, eval, train, Math.min(length, eval.length()), seed);
+    d.putAll(Diagnosis.frame(model, eval, train, Math.min(length, eval.length()), Runs.samplesOf(run), seed));
     Runs.writeJson(run.resolve("diagnosis.json"), d);
     PrintWriter out = spec.commandLine().getOut();
     for (Map.Entry<String, Object> e : d.entrySet()) {

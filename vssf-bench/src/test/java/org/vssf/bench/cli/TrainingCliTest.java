@@ -81,6 +81,10 @@ class TrainingCliTest {
     assertTrue(diag.contains("wrote " + r.resolve("diagnosis.json")), diag);
     Map<?, ?> dj = (Map<?, ?>) Json.parse(Files.readString(r.resolve("diagnosis.json")));
     assertEquals(4, ((List<?>) dj.get("image_factor_cov")).size(), dj.toString());
+    assertEquals(4, ((List<?>) dj.get("frame_map")).size(), dj.toString());
+    for (String k : new String[] {"frame_elbo_gain_train", "frame_elbo_gain_eval", "frame_elbo_gain_eval_se"}) {
+      assertTrue(Double.isFinite(((Number) dj.get(k)).doubleValue()), k + " in " + dj);
+    }
     for (String k : new String[] {"encoder_eval_0", "encoder_train_0"}) {
       Map<?, ?> fit = (Map<?, ?>) dj.get(k);
       for (String f : new String[] {"slope", "offset", "residual_var", "raw_mse"}) {
