@@ -84,6 +84,7 @@ public final class Diagnosis {
    * sequence length) and on the evaluation trajectories (length {@code length}, images only), each
    * with its standard error. The image factor's floor εI is kept in the model's frame, so the gain
    * is exact up to that floor and the encoder's 10·tanh. Positive: the data prefer the state's frame.
+   * When M is singular (a collapsed latent) the gains are replaced by {@code frame_elbo_gain_note}.
    */
   public static Map<String, Object> frame(LvssfModel model, SequenceData eval, SequenceData train, int length,
       int samples, long seed) {
@@ -152,7 +153,13 @@ public final class Diagnosis {
     out.put("frame_map", list(map));
     out.put("frame_offset", list(offset));
     out.put("frame_residual_var", list(resid));
-    LinearGaussianDynamics reframed = reframe(model.dynamics, map, m);
+    LinearGaussianDynamics reframed;
+    try {
+      reframed = reframe(model.dynamics, map, m);
+    } catch (ArithmeticException | IllegalArgumentException e) { // a collapsed latent: no gain to score
+      out.put("frame_elbo_gain_note", e.getMessage());
+      return out;
+    }
     SplittableRandom rng = new SplittableRandom(seed);
     double[] gain = new double[2]; // sum, sum of squares
     long count = 0;
