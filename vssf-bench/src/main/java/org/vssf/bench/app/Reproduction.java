@@ -127,7 +127,7 @@ public final class Reproduction {
      * Frames per training sequence of a cell (beyond the paper for the pendulum's unsupervised ψ-fixed cell;
      * docs/results.md, "The latent's frame"). Without labels the latent's scale is pinned only by
      * how the controls move θ over time (B u through A's slow modes): over five frames the true frame
-     * scores within 0.03 nats of one 16 % too large, over twenty 3.8 nats better. So that cell trains
+     * scores within 0.1 nats of one 16 % too large, over twenty 3.6 nats better. So that cell trains
      * on sequences of {@link #PENDULUM_UNSUPERVISED_LENGTH} frames, with as many frames in the data set
      * ({@link #trainSequences}) and per step ({@link #batch(Cell)}). Labels pin the frame of the
      * supervised cells, and the camera scenes' unsupervised cells beat the paper with T = 5. With A
