@@ -150,9 +150,9 @@ public final class Diagnosis {
       }
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("frame_map", list(map));
-    out.put("frame_offset", list(offset));
-    out.put("frame_residual_var", list(resid));
+    out.put("frame_map", ModelConfig.list(map));
+    out.put("frame_offset", ModelConfig.list(offset));
+    out.put("frame_residual_var", ModelConfig.list(resid));
     LinearGaussianDynamics reframed;
     try {
       reframed = reframe(model.dynamics, map, m);
@@ -198,12 +198,12 @@ public final class Diagnosis {
     float[] a = d.dynamicsMatrix().data();
     float[] b = p > 0 ? d.controlMatrix().data() : null;
     double[] ma = product(map, m, m, a, m);
-    double[] aNew = product(ma, m, m, toFloat(inv), m);
+    double[] aNew = product(ma, m, m, LvssfModel.toFloat(inv), m);
     double[] bNew = p > 0 ? product(map, m, m, b, p) : new double[0];
     double[] w = congruence(map, d.processCov().data(), m);
     double[] prior = congruence(map, d.initialCov().data(), m);
-    return new LinearGaussianDynamics(m, p, toFloat(prior), toFloat(aNew), toFloat(bNew), toFloat(w), false, false,
-        false);
+    return new LinearGaussianDynamics(m, p, LvssfModel.toFloat(prior), LvssfModel.toFloat(aNew),
+        LvssfModel.toFloat(bNew), LvssfModel.toFloat(w), false, false, false);
   }
 
   /** M S Mᵀ, symmetrised. */
@@ -238,22 +238,6 @@ public final class Diagnosis {
       }
     }
     return out;
-  }
-
-  private static float[] toFloat(double[] v) {
-    float[] f = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      f[i] = (float) v[i];
-    }
-    return f;
-  }
-
-  private static List<Object> list(double[] v) {
-    List<Object> l = new ArrayList<>();
-    for (double x : v) {
-      l.add(x);
-    }
-    return l;
   }
 
   /** Adds each sequence's ELBO under {@code reframed} minus under the model (same noise) into {@code acc}. */

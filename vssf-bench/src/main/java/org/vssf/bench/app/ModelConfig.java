@@ -164,7 +164,8 @@ public final class ModelConfig {
     return c;
   }
 
-  private static List<Object> list(double[] v) {
+  /** The values as a JSON list. */
+  static List<Object> list(double[] v) {
     List<Object> l = new ArrayList<>();
     for (double x : v) {
       l.add(x);
