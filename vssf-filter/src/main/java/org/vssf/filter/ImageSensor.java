@@ -34,6 +34,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
   private final Sequential encoder;
   private final Sequential decoder;
   private final Tensor factor;
+  private Tensor offset; // [m], or null: see withLatentOffset()
 
   /**
    * @param m latent size
@@ -97,6 +98,76 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
     return m;
   }
 
+  /**
+   * Adds a latent offset c (a buffer, zero at first, saved with the model) after the encoder's
+   * squashing: {@code μ(x) = 10·tanh(encoder(x)) + c} (beyond the paper). It is moved only by
+   * {@link #latentShift(double[])}, an exact change of the latent's origin; without it the image
+   * model has no exact way to move its latent by a constant. Call before loading weights.
+   */
+  public ImageSensor withLatentOffset() {
+    if (offset == null) {
+      offset = registerBuffer("offset", Tensor.zeros(m));
+    }
+    return this;
+  }
+
+  /** The latent offset c, or {@code null} without {@link #withLatentOffset()}. */
+  public Tensor latentOffset() {
+    return offset;
+  }
+
+  /**
+   * The reparametrisation z → z + δ of this sensor: the offset c → c + δ (so μ(x) → μ(x) + δ) and
+   * the decoder's first-layer bias b → b − Wᵀδ (it reads z + δ and computes what it computed from
+   * z). Λx is unchanged. The shifted sensor explains every shifted latent path exactly as this one
+   * explains the original; only the dynamics ((I − A)δ) and the prior's mean tell them apart.
+   *
+   * @throws IllegalStateException without {@link #withLatentOffset()}
+   */
+  public void latentShift(double[] delta) {
+    if (offset == null) {
+      throw new IllegalStateException("ImageSensor.latentShift: the sensor has no latent offset;"
+          + " build it withLatentOffset()");
+    }
+    if (delta.length != m) {
+      throw new IllegalArgumentException("ImageSensor.latentShift: need " + m + " values, got " + delta.length);
+    }
+    for (double v : delta) {
+      if (!Double.isFinite(v)) {
+        throw new IllegalArgumentException("ImageSensor.latentShift: shift " + Arrays.toString(delta)
+            + " is not finite");
+      }
+    }
+    Linear first = linears(decoder, new ArrayList<>()).get(0);
+    if (first.bias() == null) {
+      throw new IllegalStateException("ImageSensor.latentShift: the decoder's first layer has no bias");
+    }
+    float[] w = first.weight().data(); // [m, hidden]
+    float[] b = first.bias().data();
+    int hidden = b.length;
+    for (int j = 0; j < hidden; j++) {
+      double s = 0;
+      for (int i = 0; i < m; i++) {
+        s += w[i * hidden + j] * delta[i];
+      }
+      b[j] = (float) (b[j] - s);
+    }
+    float[] c = offset.data();
+    for (int i = 0; i < m; i++) {
+      c[i] = (float) (c[i] + delta[i]);
+    }
+  }
+
+  /** The encoder's means μ(x) = 10·tanh(encoder(x)) (+ c), [N, m], of frames [N, 3, S, S]. */
+  public Tensor means(Tensor frames) {
+    return squash(encoder.forward(frames));
+  }
+
+  private Tensor squash(Tensor encoded) {
+    Tensor mu = Ops.scale(Ops.tanh(Ops.slice(encoded, 1, 0, m)), 10f);
+    return offset == null ? mu : Ops.add(mu, offset);
+  }
+
   /** The encoder network (images → pre-tanh mean). */
   public Sequential encoder() {
     return encoder;
@@ -121,7 +192,8 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
    * first layer (it reads Dz). The reflected sensor explains every reflected latent path exactly as
    * this one explains the original; only the dynamics' B u and other sensors can tell them apart
    * when D is one of {@link LinearGaussianDynamics#signSymmetries()}. Multiplying each tensor by its
-   * factors applies it, and applying it twice restores the sensor bitwise.
+   * factors applies it, and applying it twice restores the sensor bitwise. With a latent offset
+   * the map also holds the offset buffer (c → Dc).
    */
   public Map<Tensor, float[]> latentReflection(float[] d) {
     if (d.length != m) {
@@ -161,6 +233,9 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
       ff[i] = d[i / hidden];
     }
     factors.put(first, ff);
+    if (offset != null) {
+      factors.put(offset, d.clone()); // c → Dc: a buffer, not a parameter
+    }
     return factors;
   }
 
@@ -211,7 +286,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
       Tensor enc = count == 0 ? Tensor.zeros(0, out) : encoder.forward(Ops.gatherRows(frames, rows));
       encoded = Ops.gatherRows(Ops.concat(0, enc, Tensor.zeros(1, out)), where);
     }
-    Tensor mu = Ops.scale(Ops.tanh(Ops.slice(encoded, 1, 0, m)), 10f); // [BT, m]
+    Tensor mu = squash(encoded); // [BT, m]
     if (!perImagePrecision) {
       Tensor lambda = precision();
       Tensor info = LinalgOps.matmul(mu, lambda); // rows μᵀΛ = (Λμ)ᵀ, Λ symmetric

@@ -40,6 +40,10 @@ public final class Trainer {
   /** A reflection is kept when its per-sequence ELBO gain has a paired t statistic above this. */
   private static final double SIGN_CHECK_T = 2.0;
   private static final long SIGN_CHECK_SALT = 0x5DEECE66DL;
+  /** Centring log inside the run directory (see {@link Config#centreEvery}). */
+  public static final String CENTRE_CHECKS = "centre-checks.csv";
+  private static final String CENTRE_CHECKS_HEADER = "step,sequences,z1_mean,residual_mean,shift,offset";
+  private static final long CENTRE_SALT = 0x2545F4914F6CDD1DL;
 
   /** Training settings (defaults from the reference setup where it gives them). */
   public static final class Config {
@@ -86,6 +90,22 @@ public final class Trainer {
      * the paper; 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
      */
     public int signCheckEvery = 0;
+    /**
+     * Every this many steps after the pre-training, the latent is moved by the constant δ that best
+     * fits the model's own prior and dynamics to its posterior: with m̄ the mean posterior z₁ and
+     * r̄ the mean residual z_{t+1} − A z_t − B u_t over {@link #centreSequences} sequences of
+     * training batches (their own data, fresh noise), δ minimises
+     * {@code ½(m̄+δ)ᵀΣz⁻¹(m̄+δ) + ½(T−1)(r̄+(I−A)δ)ᵀΣw⁻¹(r̄+(I−A)δ)}, the prior and transition
+     * terms of the ELBO with the posterior moved by δ. Each image sensor applies it exactly
+     * ({@link ImageSensor#latentShift(double[])}; it needs {@link ImageSensor#withLatentOffset()}).
+     * Where A − I is nearly singular, a constant shift costs the dynamics almost nothing and the
+     * prior's pull on z₁ is far below the noise of a gradient step, so the latent's origin
+     * otherwise stays wherever training leaves it (beyond the paper; 0 = off). Each check is logged
+     * to {@value #CENTRE_CHECKS}.
+     */
+    public int centreEvery = 0;
+    /** Sequences averaged by each centring check (see {@link #centreEvery}). */
+    public int centreSequences = 2048;
     /** Steps between metric lines. */
     public int logEvery = 50;
     /** Steps between checkpoints. */
@@ -256,9 +276,19 @@ public final class Trainer {
     if (config.signCheckEvery > 0 && sensors.stream().noneMatch(x -> x instanceof ImageSensor)) {
       throw new IllegalArgumentException("signCheckEvery needs an image sensor to mirror; the model has none");
     }
+    if (config.centreEvery < 0 || config.centreSequences < 1) {
+      throw new IllegalArgumentException("centreEvery must be >= 0 and centreSequences >= 1, got "
+          + config.centreEvery + " and " + config.centreSequences);
+    }
+    if (config.centreEvery > 0 && offsetSensors().isEmpty()) {
+      throw new IllegalArgumentException("centreEvery needs an image sensor with a latent offset"
+          + " (ImageSensor.withLatentOffset()); the model has none");
+    }
     long checksFrom = pretrain ? config.pretrainSteps : 0;
     List<String> signChecks = config.signCheckEvery > 0
         ? readLog(SIGN_CHECKS, SIGN_CHECKS_HEADER, step - 1) : null;
+    List<String> centreChecks = config.centreEvery > 0
+        ? readLog(CENTRE_CHECKS, CENTRE_CHECKS_HEADER, step - 1) : null;
     List<BatchNorm> norms = BatchNorm.all(model);
     List<Boolean> normModes = new ArrayList<>();
     for (BatchNorm bn : norms) {
@@ -275,6 +305,9 @@ public final class Trainer {
         }
         if (signChecks != null && step > checksFrom && (step - checksFrom) % config.signCheckEvery == 0) {
           signCheck(data, adam, signChecks, step);
+        }
+        if (centreChecks != null && step > checksFrom && (step - checksFrom) % config.centreEvery == 0) {
+          centreCheck(data, centreChecks, step);
         }
         step(data, adam, restGroup, pretrain, metrics, ckpt, step);
       }
@@ -387,7 +420,10 @@ public final class Trainer {
         names.put(e.getValue(), e.getKey());
       }
       for (Map.Entry<Tensor, float[]> e : r.entrySet()) {
-        adam.reflectFirstMoment(names.get(e.getKey()), e.getValue());
+        String name = names.get(e.getKey());
+        if (name != null) { // a latent offset is a buffer: no moments
+          adam.reflectFirstMoment(name, e.getValue());
+        }
       }
     }
     StringBuilder signs = new StringBuilder();
@@ -397,6 +433,177 @@ public final class Trainer {
     log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%.4g,%s,%d", step, originalMean, best, bestT, signs,
         keepMirror ? 1 : 0));
     writeLog(SIGN_CHECKS, log);
+  }
+
+  /** The image sensors that carry a latent offset. */
+  private List<ImageSensor> offsetSensors() {
+    List<ImageSensor> out = new ArrayList<>();
+    for (Sensor x : sensors) {
+      if (x instanceof ImageSensor && ((ImageSensor) x).latentOffset() != null) {
+        out.add((ImageSensor) x);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One centring check ({@link Config#centreEvery}): averages the posterior's z₁ and transition
+   * residuals over training batches drawn from a source keyed on the step (so a resumed run checks
+   * exactly like an unbroken one), restores the batch-norm statistics those passes moved, and
+   * shifts every offset-carrying image sensor by the δ that fits the prior and dynamics best.
+   */
+  private void centreCheck(Data data, List<String> log, long step) throws IOException {
+    SplittableRandom rng = new SplittableRandom(mix(config.seed ^ CENTRE_SALT, step));
+    Map<String, float[]> saved = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      saved.put(e.getKey(), e.getValue().data().clone());
+    }
+    int m = dynamics.latentSize();
+    int p = dynamics.controlSize();
+    double[] z1 = new double[m];
+    double[] resid = new double[m];
+    long sequences = 0;
+    long transitions = 0;
+    float[] a;
+    float[] bm;
+    double[] priorCov = new double[m * m];
+    double[] processCov = new double[m * m];
+    try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+      a = dynamics.dynamicsMatrix().data().clone();
+      bm = p == 0 ? null : dynamics.controlMatrix().data().clone();
+      float[] sz = dynamics.initialCov().data();
+      float[] sw = dynamics.processCov().data();
+      for (int i = 0; i < m * m; i++) {
+        priorCov[i] = sz[i];
+        processCov[i] = sw[i];
+      }
+      while (sequences < config.centreSequences) {
+        Batch batch = data.batch(step, rng.split());
+        BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, batch.masks,
+            batch.controls, config.samples, rng.split());
+        int steps = s.steps();
+        float[][] z = new float[steps][];
+        for (int t = 0; t < steps; t++) {
+          z[t] = s.latent(t).data(); // [B, m, S]
+        }
+        int b = z[0].length / (m * config.samples);
+        int samples = config.samples;
+        float[] u = batch.controls == null ? null : batch.controls.data(); // [B, T−1, p]
+        for (int n = 0; n < b; n++) {
+          for (int i = 0; i < m; i++) {
+            for (int k = 0; k < samples; k++) {
+              z1[i] += z[0][(n * m + i) * samples + k] / (double) samples;
+            }
+          }
+          for (int t = 0; t + 1 < steps; t++) {
+            for (int k = 0; k < samples; k++) {
+              for (int i = 0; i < m; i++) {
+                double r = z[t + 1][(n * m + i) * samples + k];
+                for (int j = 0; j < m; j++) {
+                  r -= a[i * m + j] * z[t][(n * m + j) * samples + k];
+                }
+                for (int j = 0; u != null && bm != null && j < p; j++) {
+                  r -= bm[i * p + j] * u[(n * (steps - 1) + t) * p + j];
+                }
+                resid[i] += r / samples;
+              }
+            }
+          }
+          transitions += steps - 1;
+        }
+        sequences += b;
+      }
+    }
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      float[] v = saved.get(e.getKey());
+      System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
+    }
+    for (int i = 0; i < m; i++) {
+      z1[i] /= sequences;
+      resid[i] /= Math.max(1, transitions);
+    }
+    double[] delta = centringShift(a, priorCov, processCov, z1, resid, transitions / (double) sequences, m);
+    for (ImageSensor x : offsetSensors()) {
+      x.latentShift(delta);
+    }
+    log.add(String.format(Locale.ROOT, "%d,%d,%s,%s,%s,%s", step, sequences, joined(z1), joined(resid),
+        joined(delta), joined(offsetSensors().get(0).latentOffset().data())));
+    writeLog(CENTRE_CHECKS, log);
+  }
+
+  /**
+   * The δ minimising {@code ½(m̄+δ)ᵀΣz⁻¹(m̄+δ) + ½k(r̄+(I−A)δ)ᵀΣw⁻¹(r̄+(I−A)δ)}: the solution of
+   * {@code (Σz⁻¹ + k DᵀΣw⁻¹D) δ = −(Σz⁻¹m̄ + k DᵀΣw⁻¹r̄)} with D = I − A, by Cholesky solves.
+   */
+  static double[] centringShift(float[] a, double[] priorCov, double[] processCov, double[] z1, double[] resid,
+      double k, int m) {
+    double[] lz = new double[m * m];
+    double[] lw = new double[m * m];
+    SmallDense.cholesky("prior covariance Σz", 0, priorCov, lz, m);
+    SmallDense.cholesky("process covariance Σw", 0, processCov, lw, m);
+    double[] d = new double[m * m]; // I − A
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        d[i * m + j] = (i == j ? 1 : 0) - a[i * m + j];
+      }
+    }
+    double[] wd = d.clone(); // Σw⁻¹ D
+    double[] h = new double[m * m]; // Σz⁻¹ (columns of I solved)
+    for (int i = 0; i < m; i++) {
+      h[i * m + i] = 1;
+    }
+    for (int c = 0; c < m; c++) {
+      SmallDense.solveColumn(lw, wd, c, m);
+      SmallDense.solveColumn(lz, h, c, m);
+    }
+    double[] g = z1.clone();
+    SmallDense.solve(lz, g, m); // Σz⁻¹ m̄
+    double[] wr = resid.clone();
+    SmallDense.solve(lw, wr, m); // Σw⁻¹ r̄
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double s = 0;
+        for (int q = 0; q < m; q++) {
+          s += d[q * m + i] * wd[q * m + j];
+        }
+        h[i * m + j] += k * s;
+      }
+      double s = 0;
+      for (int q = 0; q < m; q++) {
+        s += d[q * m + i] * wr[q];
+      }
+      g[i] += k * s;
+    }
+    for (int i = 0; i < m; i++) { // symmetrise rounding before the factorisation
+      for (int j = 0; j < i; j++) {
+        double v = 0.5 * (h[i * m + j] + h[j * m + i]);
+        h[i * m + j] = v;
+        h[j * m + i] = v;
+      }
+    }
+    double[] lh = new double[m * m];
+    SmallDense.cholesky("centring Hessian Σz⁻¹ + k(I−A)ᵀΣw⁻¹(I−A)", 0, h, lh, m);
+    SmallDense.solve(lh, g, m);
+    for (int i = 0; i < m; i++) {
+      g[i] = -g[i];
+    }
+    return g;
+  }
+
+  private static String joined(double[] v) {
+    StringBuilder sb = new StringBuilder();
+    for (double x : v) {
+      sb.append(sb.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.6g", x));
+    }
+    return sb.toString();
+  }
+
+  private static String joined(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return joined(d);
   }
 
   /** The reparametrisation z → Dz of every image sensor, D = diag(d). */

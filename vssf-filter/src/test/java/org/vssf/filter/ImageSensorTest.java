@@ -84,6 +84,62 @@ class ImageSensorTest extends SeededTest {
         () -> new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, new SplittableRandom(1)).latentReflection(new float[3]));
   }
 
+  @Test
+  void latentShiftMovesTheMeansAndTheDecoderExactly() {
+    for (boolean perImage : new boolean[] {false, true}) {
+      String what = "perImage " + perImage;
+      ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, perImage, new SplittableRandom(1))
+          .withLatentOffset();
+      assertEquals(sensor, sensor.withLatentOffset(), "a second call adds nothing");
+      Tensor x = images(2, 3);
+      Tensor frames = Tensor.wrap(x.data(), 6, 3, S, S);
+      double[] delta = {0.7, -1.3};
+      float[] zs = randomFloats(2 * 3 * M);
+      float[] moved = zs.clone();
+      for (int i = 0; i < moved.length; i++) {
+        moved[i] += (float) delta[i % M];
+      }
+      try (Tape.Scope noGrad = Tape.noGrad()) {
+        float[] mu = sensor.means(frames).data();
+        float[] enc = sensor.encoder().forward(frames).data();
+        int width = enc.length / 6;
+        for (int i = 0; i < mu.length; i++) { // zero offset at first
+          assertEquals(10 * Math.tanh(enc[i / M * width + i % M]), mu[i], 1e-5, what + ": μ " + i);
+        }
+        float[] lambda = sensor.contribution(x, null).precision.data();
+        float[] ll = sensor.logLikelihood(x, Tensor.wrap(zs, 2, 3, M)).data();
+        sensor.latentShift(delta);
+        float[] shifted = sensor.means(frames).data();
+        for (int i = 0; i < mu.length; i++) {
+          assertEquals(mu[i] + delta[i % M], shifted[i], 1e-5, what + ": μ + δ " + i);
+        }
+        assertArrayEquals(lambda, sensor.contribution(x, null).precision.data(), what + ": Λx unchanged");
+        assertArrayEquals(new float[] {0.7f, -1.3f}, sensor.latentOffset().data(), what + ": offset");
+        float[] got = sensor.logLikelihood(x, Tensor.wrap(moved, 2, 3, M)).data();
+        for (int i = 0; i < ll.length; i++) {
+          assertEquals(ll[i], got[i], 1e-5 * Math.abs(ll[i]), what + ": the decoder reads z + δ as it read z");
+        }
+        // A reflection now also mirrors the offset: μ → Dμ.
+        float[] d = {-1f, 1f};
+        apply(sensor.latentReflection(d));
+        float[] mirrored = sensor.means(frames).data();
+        for (int i = 0; i < mu.length; i++) {
+          assertEquals(d[i % M] * shifted[i], mirrored[i], 1e-5, what + ": Dμ " + i);
+        }
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> sensor.latentShift(new double[] {Double.NaN, 0}));
+      assertEquals("ImageSensor.latentShift: shift [NaN, 0.0] is not finite", e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> sensor.latentShift(new double[3]));
+    }
+    ImageSensor plain = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, new SplittableRandom(1));
+    assertEquals(null, plain.latentOffset());
+    assertEquals(false, plain.namedBuffers().containsKey("offset"), "no offset unless asked: old models load");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> plain.latentShift(new double[2]));
+    assertEquals("ImageSensor.latentShift: the sensor has no latent offset; build it withLatentOffset()",
+        e.getMessage());
+  }
+
   private static void apply(java.util.Map<Tensor, float[]> reflection) {
     for (java.util.Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
       for (int i = 0; i < e.getValue().length; i++) {

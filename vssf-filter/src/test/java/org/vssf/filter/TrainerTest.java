@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vssf.autodiff.Tensor;
+import org.vssf.linalg.NotPositiveDefiniteException;
 
 /** Pre-training phase, bitwise resume from checkpoints, divergence handling, metrics. */
 class TrainerTest {
@@ -273,6 +274,163 @@ class TrainerTest {
       }
       assertArrayEquals(w, e.getValue().data(), 0f, e.getKey());
     }
+  }
+
+  @Test
+  void centringShiftZeroesTheGradientOfThePriorAndTransitionTerms() {
+    SplittableRandom rng = new SplittableRandom(5);
+    for (int m = 1; m <= 3; m++) {
+      for (int trial = 0; trial < 5; trial++) {
+        double[] sz = randomSpd(m, rng);
+        double[] sw = randomSpd(m, rng);
+        float[] a = new float[m * m];
+        double[] z1 = new double[m];
+        double[] r = new double[m];
+        for (int i = 0; i < m * m; i++) {
+          a[i] = (float) (rng.nextDouble() - 0.5);
+        }
+        for (int i = 0; i < m; i++) {
+          z1[i] = 3 * rng.nextDouble() - 1.5;
+          r[i] = 0.1 * rng.nextDouble() - 0.05;
+        }
+        double k = 1 + 19 * rng.nextDouble();
+        double[] delta = Trainer.centringShift(a, sz.clone(), sw.clone(), z1, r, k, m);
+        // Oracle: the gradient Σz⁻¹(m̄+δ) + k(I−A)ᵀΣw⁻¹(r̄+(I−A)δ), with general inverses.
+        org.apache.commons.math3.linear.RealMatrix izm = inverse(sz, m);
+        org.apache.commons.math3.linear.RealMatrix iwm = inverse(sw, m);
+        double[][] dm = new double[m][m];
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < m; j++) {
+            dm[i][j] = (i == j ? 1 : 0) - a[i * m + j];
+          }
+        }
+        org.apache.commons.math3.linear.RealMatrix d = org.apache.commons.math3.linear.MatrixUtils.createRealMatrix(dm);
+        org.apache.commons.math3.linear.RealVector dv = new org.apache.commons.math3.linear.ArrayRealVector(delta);
+        org.apache.commons.math3.linear.RealVector grad = izm.operate(dv.add(new org.apache.commons.math3.linear
+            .ArrayRealVector(z1))).add(d.transpose().multiply(iwm).operate(new org.apache.commons.math3.linear
+            .ArrayRealVector(r).add(d.operate(dv))).mapMultiply(k));
+        double scale = izm.operate(new org.apache.commons.math3.linear.ArrayRealVector(z1)).getNorm() + 1;
+        assertEquals(0, grad.getNorm() / scale, 1e-8, "m " + m + " trial " + trial);
+      }
+    }
+    // One dimension in closed form: δ = −(m̄/σz² + k(1−a)r̄/σw²) / (1/σz² + k(1−a)²/σw²).
+    double[] delta = Trainer.centringShift(new float[] {0.5f}, new double[] {2}, new double[] {0.1},
+        new double[] {0.4}, new double[] {0.01}, 4, 1);
+    assertEquals(-(0.4 / 2 + 4 * 0.5 * 0.01 / 0.1) / (1 / 2.0 + 4 * 0.25 / 0.1), delta[0], 1e-12);
+    NotPositiveDefiniteException e = assertThrows(NotPositiveDefiniteException.class, () -> Trainer.centringShift(
+        new float[] {1f}, new double[] {-1}, new double[] {1}, new double[] {0}, new double[] {0}, 1, 1));
+    assertTrue(e.getMessage().contains("prior covariance Σz"), e.getMessage());
+  }
+
+  private static double[] randomSpd(int m, SplittableRandom rng) {
+    double[] g = new double[m * m];
+    for (int i = 0; i < g.length; i++) {
+      g[i] = rng.nextDouble() - 0.5;
+    }
+    double[] s = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double v = i == j ? 0.1 : 0;
+        for (int q = 0; q < m; q++) {
+          v += g[i * m + q] * g[j * m + q];
+        }
+        s[i * m + j] = v;
+      }
+    }
+    return s;
+  }
+
+  private static org.apache.commons.math3.linear.RealMatrix inverse(double[] s, int m) {
+    double[][] rows = new double[m][m];
+    for (int i = 0; i < m; i++) {
+      System.arraycopy(s, i * m, rows[i], 0, m);
+    }
+    return org.apache.commons.math3.linear.MatrixUtils.inverse(
+        org.apache.commons.math3.linear.MatrixUtils.createRealMatrix(rows));
+  }
+
+  /**
+   * An image-only random walk (A = I, so a constant shift costs the dynamics nothing and only the
+   * prior pins the origin) with a latent offset, its latent moved by {@code c} on both axes.
+   */
+  private static Object[] offsetModel(double c) {
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, new float[] {1, 0, 0, 1},
+        new float[] {1, 0, 0, 1}, null, new float[] {0.01f, 0, 0, 0.01f}, false, false, false);
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 2f, 5f, new SplittableRandom(3)).withLatentOffset();
+    Object[] m = {dyn, image};
+    if (c != 0) {
+      image.latentShift(new double[] {c, c});
+    }
+    return m;
+  }
+
+  private static String[] centreCheck(Object[] m, Trainer.Config c, Path run) throws java.io.IOException {
+    new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[1]), c, run).train(imagesOnly());
+    List<String> rows = Files.readAllLines(run.resolve(Trainer.CENTRE_CHECKS));
+    assertEquals("step,sequences,z1_mean,residual_mean,shift,offset", rows.get(0));
+    assertEquals(2, rows.size(), rows.toString());
+    return rows.get(1).split(",");
+  }
+
+  @Test
+  void centreCheckUndoesAMovedOriginAndChangesNothingElse() throws Exception {
+    // Learning rate 0: the weights change only through the check (before step 4). A model whose
+    // latent was moved by 3 on both axes must be moved back to (nearly) where the same model,
+    // unmoved, ends: the image factors (Λx = 10 per frame) dominate the prior (Σz = I), so its
+    // posterior moved by nearly 3.
+    Trainer.Config c = config(5);
+    c.sensorDropout = 0f;
+    c.labelDropout = 0f;
+    c.learningRate = 0f;
+    c.centreEvery = 1;
+    c.centreSequences = 16;
+    Object[] base = offsetModel(0);
+    Object[] moved = offsetModel(3);
+    String[] b = centreCheck(base, c, dir.resolve("base"));
+    String[] f = centreCheck(moved, c, dir.resolve("moved"));
+    assertEquals("4", f[0]);
+    assertEquals("16", f[1]);
+    float[] ob = ((ImageSensor) base[1]).latentOffset().data();
+    float[] om = ((ImageSensor) moved[1]).latentOffset().data();
+    for (int i = 0; i < M; i++) {
+      double shiftBase = Double.parseDouble(b[4].split(" ")[i]);
+      double shiftMoved = Double.parseDouble(f[4].split(" ")[i]);
+      assertEquals(-3, shiftMoved - shiftBase, 0.45, "axis " + i + ": " + String.join(",", f));
+      assertEquals(ob[i], om[i], 0.45, "axis " + i + ": the two end near the same origin");
+      assertEquals(om[i], Double.parseDouble(f[5].split(" ")[i]), 1e-5, "the log's offset");
+    }
+    // Its forward passes leave no trace in the encoder's batch-norm statistics (the decoder's then
+    // see step 4's different samples), and only the offset and the decoder's first bias move.
+    Object[] plain = offsetModel(3);
+    c.centreEvery = 0;
+    new Trainer((LinearGaussianDynamics) plain[0], List.of((Sensor) plain[1]), c, dir.resolve("plain"))
+        .train(imagesOnly());
+    ImageSensor want = (ImageSensor) plain[1];
+    ImageSensor got = (ImageSensor) moved[1];
+    for (Map.Entry<String, Tensor> e : want.namedBuffers().entrySet()) {
+      if (e.getKey().startsWith("encoder.")) {
+        assertArrayEquals(e.getValue().data(), got.namedBuffers().get(e.getKey()).data(), e.getKey());
+      }
+    }
+    String firstBias = "decoder.mlp.0.bias";
+    assertTrue(want.namedParameters().containsKey(firstBias), want.namedParameters().keySet().toString());
+    for (Map.Entry<String, Tensor> e : want.namedParameters().entrySet()) {
+      if (!e.getKey().equals(firstBias)) {
+        assertArrayEquals(e.getValue().data(), got.namedParameters().get(e.getKey()).data(), e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void centreCheckNeedsALatentOffset() {
+    Trainer.Config c = config(5);
+    c.centreEvery = 1;
+    Object[] m = imageOnlyModel();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[1]), c, dir.resolve("bad"))
+            .train(imagesOnly()));
+    assertEquals("centreEvery needs an image sensor with a latent offset (ImageSensor.withLatentOffset());"
+        + " the model has none", e.getMessage());
   }
 
   @Test

@@ -57,7 +57,7 @@ public final class Diagnosis {
     out.put("image_factor_cov", sigma);
     float[][] evalMu = new float[n][];
     for (int k = 0; k < n; k++) {
-      evalMu[k] = encode(model, eval.images(new int[] {k}), length, m);
+      evalMu[k] = encode(model, eval.images(new int[] {k}), length);
     }
     float[][] trainMu = encodeInTrainingBatches(model, eval, train, length, seed);
     for (int c : comps) {
@@ -270,25 +270,15 @@ public final class Diagnosis {
     out.put(key + "_se", Math.sqrt(var / Math.max(1, count - 1)));
   }
 
-  /** The encoder's means 10·tanh(·) of one sequence's first {@code length} frames, [length·m]. */
-  private static float[] encode(LvssfModel model, Tensor images, int length, int m) {
+  /** The encoder's means μ(x) of one sequence's first {@code length} frames, [length·m]. */
+  private static float[] encode(LvssfModel model, Tensor images, int length) {
     int size = model.config.size;
     try (Tape.Scope noGrad = Tape.noGrad()) {
       Tensor frames = Ops.reshape(Ops.slice(images, 1, 0, length), length, 3, size, size);
-      return means(model.image.encoder().forward(frames).data(), length, m);
+      return model.image.means(frames).data();
     }
   }
 
-  private static float[] means(float[] encoded, int frames, int m) {
-    int width = encoded.length / frames; // m, or m plus a per-image precision's triangle
-    float[] mu = new float[frames * m];
-    for (int t = 0; t < frames; t++) {
-      for (int i = 0; i < m; i++) {
-        mu[t * m + i] = (float) (10 * Math.tanh(encoded[t * width + i]));
-      }
-    }
-    return mu;
-  }
 
   /**
    * Training-mode encodings: frames of the evaluation data replace the first frames of training
@@ -320,8 +310,7 @@ public final class Diagnosis {
             throw new IllegalArgumentException("training batches of " + total + " frames are too small");
           }
           System.arraycopy(frames, t0 * frame, batch, 0, count * frame);
-          float[] mu = means(model.image.encoder().forward(Tensor.wrap(batch, total, 3, size, size)).data(), total,
-              m);
+          float[] mu = model.image.means(Tensor.wrap(batch, total, 3, size, size)).data();
           System.arraycopy(mu, 0, out[k], t0 * m, count * m);
         }
       }

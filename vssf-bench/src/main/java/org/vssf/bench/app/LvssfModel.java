@@ -41,6 +41,9 @@ public final class LvssfModel {
     SplittableRandom init = new RandomStreams(seed).init();
     image = new ImageSensor(m, config.size, config.nf, config.initL, config.minCov, config.sigma, config.clipNorm,
         init);
+    if (config.latentOffset) {
+      image.withLatentOffset();
+    }
     int[] comps = config.supervised();
     if (comps.length == 0) {
       linear = null;

@@ -35,6 +35,8 @@ public final class ModelConfig {
   public float modelProcessNoise = 1e-3f;
   /** Spectral bound on a learned A (0 = none). */
   public float spectralBound;
+  /** The image sensor carries a latent offset after its 10·tanh (for centring; see ImageSensor). */
+  public boolean latentOffset;
   /** A, B of the data (row-major) and the prior Σz. */
   public double[] a;
   public double[] b;
@@ -124,6 +126,7 @@ public final class ModelConfig {
     o.put("linear_noise", (double) linearNoise);
     o.put("model_process_noise", (double) modelProcessNoise);
     o.put("spectral_bound", (double) spectralBound);
+    o.put("latent_offset", latentOffset);
     o.put("A", list(a));
     o.put("B", list(b));
     o.put("prior_cov", list(initialCov));
@@ -158,6 +161,12 @@ public final class ModelConfig {
     c.linearNoise = (float) number(o, "linear_noise");
     c.modelProcessNoise = (float) number(o, "model_process_noise");
     c.spectralBound = (float) number(o, "spectral_bound");
+    // Absent in models written before the option existed: those have no offset.
+    Object offset = o.containsKey("latent_offset") ? o.get("latent_offset") : Boolean.FALSE;
+    if (!(offset instanceof Boolean)) {
+      throw new IllegalArgumentException("model.json: field 'latent_offset' must be true or false");
+    }
+    c.latentOffset = (Boolean) offset;
     c.a = array(o, "A", c.m * c.m);
     c.b = array(o, "B", c.m * c.p);
     c.initialCov = array(o, "prior_cov", c.m * c.m);

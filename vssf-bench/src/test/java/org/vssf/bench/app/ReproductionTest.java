@@ -45,6 +45,43 @@ class ReproductionTest {
   }
 
   @Test
+  void onlyThePendulumsUnsupervisedFixedCellIsCentred() {
+    for (String name : new String[] {"quick", "paper"}) {
+      Reproduction.Preset p = Reproduction.preset(name);
+      for (Reproduction.Cell c : p.cells) {
+        boolean centred = c.env.equals("pendulum") && c.supervision.equals("none") && c.dynamics.equals("fixed");
+        assertEquals(centred ? 1000 : 0, p.centreEvery(c), name + " " + c.id());
+      }
+      p.centreEvery = 0;
+      assertEquals(0, p.centreEvery(new Reproduction.Cell("pendulum", "none", "fixed")), "off");
+    }
+  }
+
+  @Test
+  void modelJsonWithoutLatentOffsetReadsAsNone() throws Exception {
+    ModelConfig c = new ModelConfig();
+    c.environment = "pendulum";
+    c.size = 16;
+    c.nf = 2;
+    c.m = 1;
+    c.p = 0;
+    c.initL = 0.1f;
+    c.minCov = 0.01f;
+    c.a = new double[] {1};
+    c.b = new double[0];
+    c.initialCov = new double[] {1};
+    c.latentOffset = true;
+    java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(c.toJson());
+    assertEquals(true, ModelConfig.fromJson(json).latentOffset);
+    json.remove("latent_offset");
+    assertEquals(false, ModelConfig.fromJson(json).latentOffset, "written before the option existed");
+    json.put("latent_offset", "yes");
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ModelConfig.fromJson(json));
+    assertEquals("model.json: field 'latent_offset' must be true or false", e.getMessage());
+  }
+
+  @Test
   void quickPresetIsThePendulumWithoutLabelDropout() {
     Reproduction.Preset p = Reproduction.preset("quick");
     assertEquals(3, p.cells.size());

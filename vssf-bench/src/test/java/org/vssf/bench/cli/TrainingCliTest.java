@@ -46,7 +46,8 @@ class TrainingCliTest {
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
         "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--sign-check", "1",
-        "--label-dropout", "0.5", "--min-cov", "0.002", "--threads", "1")[0];
+        "--label-dropout", "0.5", "--min-cov", "0.002", "--centre", "1", "--centre-sequences", "2", "--threads",
+        "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
@@ -58,6 +59,9 @@ class TrainingCliTest {
     Map<?, ?> modelJson = (Map<?, ?>) Json.parse(Files.readString(r.resolve(Runs.MODEL)));
     assertEquals(1.5, ((Number) modelJson.get("decoder_sigma")).doubleValue(), 0.0, modelJson.toString());
     assertEquals(0.002, ((Number) modelJson.get("min_cov")).doubleValue(), 1e-9, modelJson.toString());
+    assertEquals(Boolean.TRUE, modelJson.get("latent_offset"), modelJson.toString());
+    assertEquals(1L, ((Number) config.get("centre_every")).longValue(), config.toString());
+    assertEquals(2L, ((Number) config.get("centre_sequences")).longValue(), config.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
     Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
         .replace("\"frozen_norm_steps\"", "\"unused\""));
@@ -68,6 +72,14 @@ class TrainingCliTest {
     assertEquals(List.of("step,elbo,elbo_mirrored,t,signs,mirrored", "2", "3"),
         checks.stream().map(l -> l.split(",")[0].equals("step") ? l : l.split(",")[0]).toList(),
         "a check before each step after the pre-training, the resumed one included");
+    List<String> centred = Files.readAllLines(r.resolve("centre-checks.csv"));
+    assertEquals(List.of("step,sequences,z1_mean,residual_mean,shift,offset", "2", "3"),
+        centred.stream().map(l -> l.split(",")[0].equals("step") ? l : l.split(",")[0]).toList(),
+        "a centring check before each step after the pre-training, the resumed one included");
+    failsWith(2, "--centre must be at least 0, got -1", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--centre", "-1");
+    failsWith(2, "--centre-sequences must be at least 1, got 0", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--centre-sequences", "0");
     failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--sign-check", "-1");
     failsWith(2, "--label-dropout must be in [0, 1), got 1.0", "train", "--data", d.toString(), "--out",
@@ -152,7 +164,13 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("the pendulum's with ψ fixed on 1 sequences of length 20, batch 1"), report);
+    assertTrue(report.contains("the pendulum's with ψ fixed on 1 sequences of length 20, batch 1, its latent centred"
+        + " every 1000 steps"), report);
+    assertEquals(Boolean.TRUE, noneModel.get("latent_offset"), "the unsupervised pendulum can be centred");
+    assertEquals(1000L, ((Number) noneConfig.get("centre_every")).longValue(), noneConfig.toString());
+    Map<?, ?> fullModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/model.json")));
+    assertEquals(Boolean.FALSE, fullModel.get("latent_offset"), "labels fix a supervised origin");
+    assertEquals(0L, ((Number) cellConfig.get("centre_every")).longValue(), cellConfig.toString());
     for (String cell : new String[] {"pendulum-partial-fixed", "pendulum-full-fixed"}) {
       for (String f : Figures.NAMES) { // each cell's figures, linked relative to the report
         String link = "runs/" + cell + "/figures/" + f;
@@ -201,5 +219,6 @@ class TrainingCliTest {
     failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
     failsWith(2, "--unsupervised-length must be at least 2, got 1", "reproduce", "--out", tmp.toString(),
         "--unsupervised-length", "1");
+    failsWith(2, "--centre must be at least 0, got -2", "reproduce", "--out", tmp.toString(), "--centre", "-2");
   }
 }
