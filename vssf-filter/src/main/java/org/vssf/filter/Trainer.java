@@ -93,18 +93,20 @@ public final class Trainer {
     /**
      * Every this many steps after the pre-training, the latent is moved by the constant δ that best
      * fits the model's own prior and dynamics to its posterior: with m̄ the mean posterior z₁ and
-     * r̄ the mean residual z_{t+1} − A z_t − B u_t over {@link #centreSequences} sequences of
-     * training batches (their own data, fresh noise), δ minimises
+     * r̄ the mean residual z_{t+1} − A z_t − B u_t over every training sequence once (in batches
+     * of a training step's size; or, when the data cannot be enumerated, over {@link
+     * #centreSequences} sequences of drawn batches), δ minimises
      * {@code ½(m̄+δ)ᵀΣz⁻¹(m̄+δ) + ½(T−1)(r̄+(I−A)δ)ᵀΣw⁻¹(r̄+(I−A)δ)}, the prior and transition
      * terms of the ELBO with the posterior moved by δ. Each image sensor applies it exactly
      * ({@link ImageSensor#latentShift(double[])}; it needs {@link ImageSensor#withLatentOffset()}).
      * Where A − I is nearly singular, a constant shift costs the dynamics almost nothing and the
      * prior's pull on z₁ is far below the noise of a gradient step, so the latent's origin
-     * otherwise stays wherever training leaves it (beyond the paper; 0 = off). Each check is logged
-     * to {@value #CENTRE_CHECKS}.
+     * otherwise stays wherever training leaves it (beyond the paper; 0 = off). Between checks it
+     * drifts freely, so one more check comes before the last step. Each check is logged to {@value
+     * #CENTRE_CHECKS}.
      */
     public int centreEvery = 0;
-    /** Sequences averaged by each centring check (see {@link #centreEvery}). */
+    /** Sequences averaged by each centring check when the data cannot be enumerated (see {@link #centreEvery}). */
     public int centreSequences = 2048;
     /** Steps between metric lines. */
     public int logEvery = 50;
@@ -148,6 +150,19 @@ public final class Trainer {
   public interface Data {
     /** The batch of step {@code step}. */
     Batch batch(long step, SplittableRandom rng);
+
+    /**
+     * The number of sequences when the data can be enumerated ({@link #sequences(int[])}), so a
+     * centring check averages every sequence once; −1 (the default): checks draw batches instead.
+     */
+    default int size() {
+      return -1;
+    }
+
+    /** Sequences {@code idx} (each in {@code 0..size()−1}) as one batch. */
+    default Batch sequences(int[] idx) {
+      throw new UnsupportedOperationException("this training data cannot be enumerated");
+    }
   }
 
   /** Training stopped on a non-finite loss or gradient. */
@@ -306,7 +321,9 @@ public final class Trainer {
         if (signChecks != null && step > checksFrom && (step - checksFrom) % config.signCheckEvery == 0) {
           signCheck(data, adam, signChecks, step);
         }
-        if (centreChecks != null && step > checksFrom && (step - checksFrom) % config.centreEvery == 0) {
+        // Also before the last step: the origin drifts between checks, and the last check sets it.
+        if (centreChecks != null && step > checksFrom
+            && ((step - checksFrom) % config.centreEvery == 0 || step == config.steps - 1)) {
           centreCheck(data, centreChecks, step);
         }
         step(data, adam, restGroup, pretrain, metrics, ckpt, step);
@@ -448,8 +465,8 @@ public final class Trainer {
 
   /**
    * One centring check ({@link Config#centreEvery}): averages the posterior's z₁ and transition
-   * residuals over training batches drawn from a source keyed on the step (so a resumed run checks
-   * exactly like an unbroken one), restores the batch-norm statistics those passes moved, and
+   * residuals over every training sequence (or batches drawn from a source keyed on the step), with
+   * noise keyed on the step (so a resumed run checks exactly like an unbroken one), restores the batch-norm statistics those passes moved, and
    * shifts every offset-carrying image sensor by the δ that fits the prior and dynamics best.
    */
   private void centreCheck(Data data, List<String> log, long step) throws IOException {
@@ -477,8 +494,19 @@ public final class Trainer {
         priorCov[i] = sz[i];
         processCov[i] = sw[i];
       }
-      while (sequences < config.centreSequences) {
-        Batch batch = data.batch(step, rng.split());
+      int total = data.size();
+      int per = total > 0 ? data.batch(step, rng.split()).observations.get(0).dim(0) : 0;
+      for (int from = 0; total > 0 ? from < total : sequences < config.centreSequences; from += per) {
+        Batch batch;
+        if (total > 0) {
+          int[] idx = new int[Math.min(per, total - from)];
+          for (int i = 0; i < idx.length; i++) {
+            idx[i] = from + i;
+          }
+          batch = data.sequences(idx);
+        } else {
+          batch = data.batch(step, rng.split());
+        }
         BackwardSampler.Samples s = FusedPosterior.sample(dynamics, sensors, batch.observations, batch.masks,
             batch.controls, config.samples, rng.split());
         int steps = s.steps();

@@ -364,8 +364,41 @@ class TrainerTest {
     return m;
   }
 
+  /** Images only, {@code n} fixed sequences of three frames that can be enumerated; steps draw two. */
+  private static Trainer.Data enumerable(int n) {
+    return new Trainer.Data() {
+      @Override
+      public Trainer.Batch batch(long step, SplittableRandom rng) {
+        return sequences(new int[] {rng.nextInt(n), rng.nextInt(n)});
+      }
+
+      @Override
+      public int size() {
+        return n;
+      }
+
+      @Override
+      public Trainer.Batch sequences(int[] idx) {
+        int frame = 3 * S * S;
+        float[] img = new float[idx.length * 3 * frame];
+        for (int i = 0; i < idx.length; i++) {
+          SplittableRandom r = new SplittableRandom(idx[i]);
+          for (int j = 0; j < 3 * frame; j++) {
+            img[i * 3 * frame + j] = (float) (2 * r.nextDouble() - 1);
+          }
+        }
+        return new Trainer.Batch(List.of(Tensor.wrap(img, idx.length, 3, 3, S, S)), null, null);
+      }
+    };
+  }
+
   private static String[] centreCheck(Object[] m, Trainer.Config c, Path run) throws java.io.IOException {
-    new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[1]), c, run).train(imagesOnly());
+    return centreCheck(m, c, run, imagesOnly());
+  }
+
+  private static String[] centreCheck(Object[] m, Trainer.Config c, Path run, Trainer.Data data)
+      throws java.io.IOException {
+    new Trainer((LinearGaussianDynamics) m[0], List.of((Sensor) m[1]), c, run).train(data);
     List<String> rows = Files.readAllLines(run.resolve(Trainer.CENTRE_CHECKS));
     assertEquals("step,sequences,z1_mean,residual_mean,shift,offset", rows.get(0));
     assertEquals(2, rows.size(), rows.toString());
@@ -419,6 +452,46 @@ class TrainerTest {
         assertArrayEquals(e.getValue().data(), got.namedParameters().get(e.getKey()).data(), e.getKey());
       }
     }
+  }
+
+  @Test
+  void centreCheckAveragesEverySequenceOnceWhenTheDataCanBeEnumerated() throws Exception {
+    // Five sequences in batches of two: 2 + 2 + 1, whatever centreSequences says; and the same
+    // data drawn at random instead gives a different average.
+    Trainer.Config c = config(5);
+    c.sensorDropout = 0f;
+    c.labelDropout = 0f;
+    c.learningRate = 0f;
+    c.centreEvery = 1;
+    c.centreSequences = 64;
+    Trainer.Data five = enumerable(5);
+    List<String> asked = new java.util.ArrayList<>();
+    Trainer.Data recorded = new Trainer.Data() {
+      @Override
+      public Trainer.Batch batch(long step, SplittableRandom rng) {
+        return five.batch(step, rng);
+      }
+
+      @Override
+      public int size() {
+        return 5;
+      }
+
+      @Override
+      public Trainer.Batch sequences(int[] idx) {
+        asked.add(java.util.Arrays.toString(idx));
+        return five.sequences(idx);
+      }
+    };
+    String[] all = centreCheck(offsetModel(3), c, dir.resolve("all"), recorded);
+    assertEquals("5", all[1]);
+    assertEquals(List.of("[0, 1]", "[2, 3]", "[4]"), asked, "every sequence once, in a step's batch size");
+    String[] again = centreCheck(offsetModel(3), c, dir.resolve("again"), enumerable(5));
+    assertEquals(String.join(",", all), String.join(",", again), "deterministic");
+    Trainer.Data drawn = enumerable(5);
+    String[] sampled = centreCheck(offsetModel(3), c, dir.resolve("drawn"), (step, rng) -> drawn.batch(step, rng));
+    assertEquals("64", sampled[1]);
+    assertFalse(all[2].equals(sampled[2]), all[2] + " vs " + sampled[2]);
   }
 
   @Test

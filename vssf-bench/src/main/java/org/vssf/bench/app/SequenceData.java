@@ -78,6 +78,18 @@ public final class SequenceData implements Trainer.Data {
     return batch(idx, true);
   }
 
+  /** Every sequence can be enumerated: N. */
+  @Override
+  public int size() {
+    return sequences();
+  }
+
+  /** Sequences {@code idx} as a training batch (with the linear sensor's observations when supervised). */
+  @Override
+  public Trainer.Batch sequences(int[] idx) {
+    return batch(idx, true);
+  }
+
   /**
    * Model inputs for sequences {@code idx}: the image observations, and the linear sensor's when
    * {@code withLinear} and the model is supervised.
