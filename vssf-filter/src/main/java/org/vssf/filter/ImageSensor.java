@@ -34,7 +34,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
   private final Sequential encoder;
   private final Sequential decoder;
   private final Tensor factor;
-  private Tensor offset; // [m], or null: see withLatentOffset()
+  private boolean hasOffset; // buffer "offset" [m]: see withLatentOffset()
 
   /**
    * @param m latent size
@@ -105,15 +105,19 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
    * model has no exact way to move its latent by a constant. Call before loading weights.
    */
   public ImageSensor withLatentOffset() {
-    if (offset == null) {
-      offset = registerBuffer("offset", Tensor.zeros(m));
+    if (!hasOffset) {
+      registerBuffer("offset", Tensor.zeros(m));
+      hasOffset = true;
     }
     return this;
   }
 
-  /** The latent offset c, or {@code null} without {@link #withLatentOffset()}. */
+  /**
+   * The latent offset c, or {@code null} without {@link #withLatentOffset()}. Loading a checkpoint
+   * replaces buffer tensors, so this is looked up on every call, never cached.
+   */
   public Tensor latentOffset() {
-    return offset;
+    return hasOffset ? buffer("offset") : null;
   }
 
   /**
@@ -125,7 +129,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
    * @throws IllegalStateException without {@link #withLatentOffset()}
    */
   public void latentShift(double[] delta) {
-    if (offset == null) {
+    if (!hasOffset) {
       throw new IllegalStateException("ImageSensor.latentShift: the sensor has no latent offset;"
           + " build it withLatentOffset()");
     }
@@ -152,7 +156,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
       }
       b[j] = (float) (b[j] - s);
     }
-    float[] c = offset.data();
+    float[] c = latentOffset().data();
     for (int i = 0; i < m; i++) {
       c[i] = (float) (c[i] + delta[i]);
     }
@@ -165,7 +169,7 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
 
   private Tensor squash(Tensor encoded) {
     Tensor mu = Ops.scale(Ops.tanh(Ops.slice(encoded, 1, 0, m)), 10f);
-    return offset == null ? mu : Ops.add(mu, offset);
+    return hasOffset ? Ops.add(mu, latentOffset()) : mu;
   }
 
   /** The encoder network (images → pre-tanh mean). */
@@ -233,8 +237,8 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
       ff[i] = d[i / hidden];
     }
     factors.put(first, ff);
-    if (offset != null) {
-      factors.put(offset, d.clone()); // c → Dc: a buffer, not a parameter
+    if (hasOffset) {
+      factors.put(latentOffset(), d.clone()); // c → Dc: a buffer, not a parameter
     }
     return factors;
   }

@@ -432,6 +432,19 @@ class TrainerTest {
       assertEquals(ob[i], om[i], 0.45, "axis " + i + ": the two end near the same origin");
       assertEquals(om[i], Double.parseDouble(f[5].split(" ")[i]), 1e-5, "the log's offset");
     }
+    // The offset is saved with the model, and a loaded sensor uses it (loading replaces buffers).
+    Object[] loaded = offsetModel(0);
+    Trainer.loadModel(dir.resolve("moved"), (LinearGaussianDynamics) loaded[0], List.of((Sensor) loaded[1]));
+    ImageSensor li = (ImageSensor) loaded[1];
+    assertArrayEquals(om, li.latentOffset().data(), "the loaded offset");
+    li.eval();
+    ((ImageSensor) moved[1]).eval();
+    try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+      Tensor frames = Tensor.wrap(imagesOnly().batch(0, new SplittableRandom(1)).observations().get(0).data(),
+          6, 3, S, S);
+      assertArrayEquals(((ImageSensor) moved[1]).means(frames).data(), li.means(frames).data(),
+          "the loaded sensor's means");
+    }
     // Its forward passes leave no trace in the encoder's batch-norm statistics (the decoder's then
     // see step 4's different samples), and only the offset and the decoder's first bias move.
     Object[] plain = offsetModel(3);
