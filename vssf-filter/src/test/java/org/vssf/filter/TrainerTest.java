@@ -392,6 +392,17 @@ class TrainerTest {
     };
   }
 
+  /** Five steps at learning rate 0 with a centring check before step 4 (drawing {@code sequences}). */
+  private static Trainer.Config centreConfig(int sequences) {
+    Trainer.Config c = config(5);
+    c.sensorDropout = 0f;
+    c.labelDropout = 0f;
+    c.learningRate = 0f;
+    c.centreEvery = 1;
+    c.centreSequences = sequences;
+    return c;
+  }
+
   private static String[] centreCheck(Object[] m, Trainer.Config c, Path run) throws java.io.IOException {
     return centreCheck(m, c, run, imagesOnly());
   }
@@ -411,12 +422,7 @@ class TrainerTest {
     // latent was moved by 3 on both axes must be moved back to (nearly) where the same model,
     // unmoved, ends: the image factors (Λx = 10 per frame) dominate the prior (Σz = I), so its
     // posterior moved by nearly 3.
-    Trainer.Config c = config(5);
-    c.sensorDropout = 0f;
-    c.labelDropout = 0f;
-    c.learningRate = 0f;
-    c.centreEvery = 1;
-    c.centreSequences = 16;
+    Trainer.Config c = centreConfig(16);
     Object[] base = offsetModel(0);
     Object[] moved = offsetModel(3);
     String[] b = centreCheck(base, c, dir.resolve("base"));
@@ -471,12 +477,7 @@ class TrainerTest {
   void centreCheckAveragesEverySequenceOnceWhenTheDataCanBeEnumerated() throws Exception {
     // Five sequences in batches of two: 2 + 2 + 1, whatever centreSequences says; and the same
     // data drawn at random instead gives a different average.
-    Trainer.Config c = config(5);
-    c.sensorDropout = 0f;
-    c.labelDropout = 0f;
-    c.learningRate = 0f;
-    c.centreEvery = 1;
-    c.centreSequences = 64;
+    Trainer.Config c = centreConfig(64);
     Trainer.Data five = enumerable(5);
     List<String> asked = new java.util.ArrayList<>();
     Trainer.Data recorded = new Trainer.Data() {
