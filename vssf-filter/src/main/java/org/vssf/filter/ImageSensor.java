@@ -16,7 +16,8 @@ import org.vssf.nn.Sequential;
 
 /**
  * The image sensor of L-VSSF (MATH.md "Image sensor"): a DCGAN encoder gives the Gaussian factor
- * {@code μ(x) = 10·tanh(encoder(x))}, {@code Λx = (L Lᵀ + ε I)⁻¹} with a learned m×m matrix L
+ * {@code μ(x) = 10·tanh(encoder(x))} (+ c, an optional latent offset: {@link #withLatentOffset()}),
+ * {@code Λx = (L Lᵀ + ε I)⁻¹} with a learned m×m matrix L
  * (positive definite by construction, the same for every frame), {@code ηx = Λx μ(x)}; a DCGAN
  * decoder gives the likelihood {@code log N(x; ν(z), σ² I)} on pixels in [-1, 1]. Optionally the
  * gradient flowing from the decoder into each latent sample is clipped to an L2 norm (identity

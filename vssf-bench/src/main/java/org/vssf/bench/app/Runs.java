@@ -164,7 +164,6 @@ public final class Runs {
     t.frozenNormSteps = o.containsKey("frozen_norm_steps") ? (int) num(o, "frozen_norm_steps") : 0;
     t.signCheckEvery = o.containsKey("sign_check_every") ? (int) num(o, "sign_check_every") : 0;
     t.centreEvery = o.containsKey("centre_every") ? (int) num(o, "centre_every") : 0;
-    t.centreSequences = o.containsKey("centre_sequences") ? (int) num(o, "centre_sequences") : t.centreSequences;
     t.logEvery = (int) num(o, "log_every");
     t.checkpointEvery = (int) num(o, "checkpoint_every");
     t.seed = (long) num(o, "seed");
@@ -196,7 +195,6 @@ public final class Runs {
     o.put("frozen_norm_steps", (long) t.frozenNormSteps);
     o.put("sign_check_every", (long) t.signCheckEvery);
     o.put("centre_every", (long) t.centreEvery);
-    o.put("centre_sequences", (long) t.centreSequences);
     o.put("log_every", (long) t.logEvery);
     o.put("checkpoint_every", (long) t.checkpointEvery);
     o.put("seed", t.seed);

@@ -96,15 +96,11 @@ final class TrainCommand implements Callable<Integer> {
   int signCheck;
 
   @Option(names = "--centre", defaultValue = "0", paramLabel = "N",
-      description = "Every N steps after the pre-training, move the latent by the constant that best fits the"
-          + " model's prior on z1 and its dynamics to the posterior (averaged over --centre-sequences training"
-          + " sequences), exactly, through an offset after the encoder's 10*tanh: where A - I is nearly"
-          + " singular nothing else pins the latent's origin (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
+      description = "Every N steps after the pre-training and before the last step, move the latent by the constant"
+          + " that best fits the model's prior on z1 and its dynamics to the posterior over every training sequence,"
+          + " exactly, through an offset after the encoder's 10*tanh: where A - I is nearly singular nothing else"
+          + " pins the latent's origin (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
   int centre;
-
-  @Option(names = "--centre-sequences", defaultValue = "2048", paramLabel = "K",
-      description = "Sequences averaged by each centring check (default: ${DEFAULT-VALUE}).")
-  int centreSequences;
 
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
   Integer threads;
@@ -148,7 +144,6 @@ final class TrainCommand implements Callable<Integer> {
         + " (after the pre-training), got " + frozenNorm);
     require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
     require(centre >= 0, "--centre must be at least 0, got " + centre);
-    require(centreSequences >= 1, "--centre-sequences must be at least 1, got " + centreSequences);
     ModelConfig model;
     try {
       model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), supervision, dynamics);
@@ -178,7 +173,6 @@ final class TrainCommand implements Callable<Integer> {
     settings.trainer.frozenNormSteps = frozenNorm;
     settings.trainer.signCheckEvery = signCheck;
     settings.trainer.centreEvery = centre;
-    settings.trainer.centreSequences = centreSequences;
     settings.trainer.seed = seed;
     settings.trainer.logEvery = Math.max(1, Math.min(50, steps / 20));
     settings.trainer.checkpointEvery = Math.max(1, Math.min(500, steps / 4));

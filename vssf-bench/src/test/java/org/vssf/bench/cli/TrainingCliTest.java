@@ -46,8 +46,7 @@ class TrainingCliTest {
     Path r = tmp.resolve("run");
     String out = run(0, "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3", "--pretrain", "1",
         "--batch", "2", "--samples", "3", "--frozen-norm", "1", "--decoder-sigma", "1.5", "--sign-check", "1",
-        "--label-dropout", "0.5", "--min-cov", "0.002", "--centre", "1", "--centre-sequences", "2", "--threads",
-        "1")[0];
+        "--label-dropout", "0.5", "--min-cov", "0.002", "--centre", "1", "--threads", "1")[0];
     assertTrue(out.contains("step 3/3"), out);
     for (String f : new String[] {Runs.MODEL, Runs.CONFIG, "metrics.csv", "checkpoint.safetensors"}) {
       assertTrue(Files.isRegularFile(r.resolve(f)), f);
@@ -61,7 +60,6 @@ class TrainingCliTest {
     assertEquals(0.002, ((Number) modelJson.get("min_cov")).doubleValue(), 1e-9, modelJson.toString());
     assertEquals(Boolean.TRUE, modelJson.get("latent_offset"), modelJson.toString());
     assertEquals(1L, ((Number) config.get("centre_every")).longValue(), config.toString());
-    assertEquals(2L, ((Number) config.get("centre_sequences")).longValue(), config.toString());
     // A run written before the option existed has no such field: it resumes without freezing.
     Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
         .replace("\"frozen_norm_steps\"", "\"unused\""));
@@ -76,10 +74,11 @@ class TrainingCliTest {
     assertEquals(List.of("step,sequences,z1_mean,residual_mean,shift,offset", "2", "3"),
         centred.stream().map(l -> l.split(",")[0].equals("step") ? l : l.split(",")[0]).toList(),
         "a centring check before each step after the pre-training, the resumed one included");
+    Map<?, ?> trainInfo = (Map<?, ?>) Json.parse(Files.readString(d.resolve("train/dataset.json")));
+    assertEquals(trainInfo.get("sequences").toString(), centred.get(1).split(",")[1],
+        "each check averages every training sequence once");
     failsWith(2, "--centre must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--centre", "-1");
-    failsWith(2, "--centre-sequences must be at least 1, got 0", "train", "--data", d.toString(), "--out",
-        tmp.resolve("bad").toString(), "--centre-sequences", "0");
     failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--sign-check", "-1");
     failsWith(2, "--label-dropout must be in [0, 1), got 1.0", "train", "--data", d.toString(), "--out",
