@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
         "Unsupervised cells check their latent's signs (--sign-check), the pendulum's with ψ fixed trains"
-            + " on sequences of 20 frames to pin its latent's scale (--unsupervised-length) and centres its latent"
-            + " on the prior (--centre); the pillars'"
+            + " on sequences of 20 frames to pin its latent's scale (--unsupervised-length); with ψ fixed they"
+            + " centre their latent on the prior (--centre); the pillars'"
             + " supervised cells hide their labels from the filter on half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
@@ -90,8 +90,8 @@ final class ReproduceCommand implements Callable<Integer> {
   Integer unsupervisedLength;
 
   @Option(names = "--centre", paramLabel = "N",
-      description = "The pendulum's unsupervised ψ-fixed cell: every N steps move its latent by the constant that"
-          + " best fits the prior on z1 and the dynamics (beyond the paper; default: 1000; 0: off).")
+      description = "Unsupervised ψ-fixed cells: every N steps (and before the last) move the latent by the constant"
+          + " that best fits the prior on z1 and the dynamics (beyond the paper; default: 1000; 0: off).")
   Integer centre;
 
   @Option(names = "--seed", paramLabel = "S", description = "Override the seed (default 1).")

@@ -45,11 +45,11 @@ class ReproductionTest {
   }
 
   @Test
-  void onlyThePendulumsUnsupervisedFixedCellIsCentred() {
+  void onlyUnsupervisedFixedCellsAreCentred() {
     for (String name : new String[] {"quick", "paper"}) {
       Reproduction.Preset p = Reproduction.preset(name);
       for (Reproduction.Cell c : p.cells) {
-        boolean centred = c.env.equals("pendulum") && c.supervision.equals("none") && c.dynamics.equals("fixed");
+        boolean centred = c.supervision.equals("none") && c.dynamics.equals("fixed");
         assertEquals(centred ? 1000 : 0, p.centreEvery(c), name + " " + c.id());
       }
       p.centreEvery = 0;
