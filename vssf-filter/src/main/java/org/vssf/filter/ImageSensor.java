@@ -173,6 +173,11 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
     return hasOffset ? Ops.add(mu, latentOffset()) : mu;
   }
 
+  /** Whether the encoder also gives each image its own precision Λx(x). */
+  public boolean perImagePrecision() {
+    return perImagePrecision;
+  }
+
   /** The encoder network (images → pre-tanh mean). */
   public Sequential encoder() {
     return encoder;
@@ -204,44 +209,124 @@ public final class ImageSensor extends Module implements Sensor, StreamingSensor
     if (d.length != m) {
       throw new IllegalArgumentException("ImageSensor.latentReflection: need " + m + " signs, got " + d.length);
     }
+    int[] identity = new int[m];
+    for (int i = 0; i < m; i++) {
+      identity[i] = i;
+    }
+    Map<Tensor, float[]> factors = new LinkedHashMap<>();
+    latentPermutation(identity, d).forEach((t, g) -> factors.put(t, g.factor));
+    return factors;
+  }
+
+  /**
+   * One tensor's part of a latent permutation: its new values are {@code factor[k]·old[index[k]]}.
+   */
+  public static final class Gather {
+    /** The old entry each new entry reads. */
+    public final int[] index;
+    /** The sign each new entry takes. */
+    public final float[] factor;
+
+    Gather(int[] index, float[] factor) {
+      this.index = index;
+      this.factor = factor;
+    }
+
+    /** Applies this gather to {@code t}'s values in place. */
+    public void apply(Tensor t) {
+      float[] v = t.data();
+      float[] old = v.clone();
+      for (int k = 0; k < v.length; k++) {
+        v[k] = factor[k] * old[index[k]];
+      }
+    }
+  }
+
+  /**
+   * The reparametrisation z → Pz of this sensor for a signed permutation P, {@code (Pz)_i =
+   * sign_i·z_{source_i}} (beyond the paper; a reflection is the case source = identity): the
+   * encoder's last layer's columns (μ(x) → Pμ(x), since 10·tanh acts entrywise and is odd), the
+   * shared L's rows (L → PL, so Λx → PΛxPᵀ), the decoder's first layer's rows (it reads Pz) and
+   * the offset (c → Pc). The new sensor explains every permuted latent path exactly as this one
+   * explains the original.
+   *
+   * @throws IllegalArgumentException if source is not a permutation of 0..m−1, a sign is not ±1,
+   *     or P is not diagonal and the sensor has per-image precision (P·L(x) is not lower
+   *     triangular, so the encoder cannot express it)
+   */
+  public Map<Tensor, Gather> latentPermutation(int[] source, float[] sign) {
+    if (source.length != m || sign.length != m) {
+      throw new IllegalArgumentException("ImageSensor.latentPermutation: need " + m + " sources and signs, got "
+          + source.length + " and " + sign.length);
+    }
+    boolean[] seen = new boolean[m];
+    boolean diagonal = true;
+    for (int i = 0; i < m; i++) {
+      if (source[i] < 0 || source[i] >= m || seen[source[i]] || Math.abs(sign[i]) != 1f) {
+        throw new IllegalArgumentException("ImageSensor.latentPermutation: not a signed permutation: "
+            + Arrays.toString(source) + " " + Arrays.toString(sign));
+      }
+      seen[source[i]] = true;
+      diagonal &= source[i] == i;
+    }
+    if (perImagePrecision && !diagonal) {
+      throw new IllegalArgumentException("ImageSensor.latentPermutation: with per-image precision only"
+          + " reflections can be expressed (P·L(x) is not lower triangular)");
+    }
     int out = perImagePrecision ? m + m * (m + 1) / 2 : m;
-    float[] column = new float[out]; // sign of each encoder output
+    int[] column = new int[out]; // the old encoder output each new one reads
+    float[] columnSign = new float[out];
     for (int j = 0; j < m; j++) {
-      column[j] = d[j];
+      column[j] = source[j];
+      columnSign[j] = sign[j];
     }
     for (int i = 0, q = 0; perImagePrecision && i < m; i++) {
       for (int j = 0; j <= i; j++, q++) {
-        column[m + q] = d[i]; // entry (i, j) of L(x): row i of D L(x)
+        column[m + q] = m + q;
+        columnSign[m + q] = sign[i]; // entry (i, j) of L(x): row i of D L(x)
       }
     }
-    Map<Tensor, float[]> factors = new LinkedHashMap<>();
+    Map<Tensor, Gather> gathers = new LinkedHashMap<>();
     List<Linear> encoderLinears = linears(encoder, new ArrayList<>());
     Linear last = encoderLinears.get(encoderLinears.size() - 1);
     Tensor w = last.weight(); // [hidden, out]
-    float[] fw = new float[w.size()];
-    for (int i = 0; i < fw.length; i++) {
-      fw[i] = column[i % out];
-    }
-    factors.put(w, fw);
+    gathers.put(w, columns(w.size() / out, out, column, columnSign));
     if (last.bias() != null) {
-      factors.put(last.bias(), column.clone());
+      gathers.put(last.bias(), columns(1, out, column, columnSign));
     }
-    float[] fl = new float[m * m];
-    for (int i = 0; i < fl.length; i++) {
-      fl[i] = d[i / m];
-    }
-    factors.put(factor, fl);
+    gathers.put(factor, rows(m, m, source, sign));
     Tensor first = linears(decoder, new ArrayList<>()).get(0).weight(); // [m, hidden]
-    int hidden = first.dim(1);
-    float[] ff = new float[first.size()];
-    for (int i = 0; i < ff.length; i++) {
-      ff[i] = d[i / hidden];
-    }
-    factors.put(first, ff);
+    gathers.put(first, rows(m, first.dim(1), source, sign));
     if (hasOffset) {
-      factors.put(latentOffset(), d.clone()); // c → Dc: a buffer, not a parameter
+      gathers.put(latentOffset(), rows(m, 1, source, sign)); // c → Pc: a buffer, not a parameter
     }
-    return factors;
+    return gathers;
+  }
+
+  /** Row-major [r, c] with column j ← sign[j]·column src[j]. */
+  private static Gather columns(int r, int c, int[] src, float[] sign) {
+    int[] index = new int[r * c];
+    float[] f = new float[r * c];
+    for (int i = 0; i < r; i++) {
+      for (int j = 0; j < c; j++) {
+        index[i * c + j] = i * c + src[j];
+        f[i * c + j] = sign[j];
+      }
+    }
+    return new Gather(index, f);
+  }
+
+  /** Row-major [r, c] with row i ← sign[i]·row src[i]. */
+  private static Gather rows(int r, int c, int[] src, float[] sign) {
+    int[] index = new int[r * c];
+    float[] f = new float[r * c];
+    for (int i = 0; i < r; i++) {
+      for (int j = 0; j < c; j++) {
+        index[i * c + j] = src[i] * c + j;
+        f[i * c + j] = sign[i];
+      }
+    }
+    return new Gather(index, f);
   }
 
   /** The Linear layers under {@code module}, in forward order. */

@@ -241,6 +241,126 @@ public final class LinearGaussianDynamics extends Module {
     return out;
   }
 
+  /**
+   * A signed permutation of the latent, z → Pz with {@code (Pz)_i = sign_i · z_{source_i}}: a
+   * symmetry of the model without controls when P A Pᵀ = A, P Σw Pᵀ = Σw and P Σz Pᵀ = Σz.
+   */
+  public static final class Symmetry {
+    /** The component each new component reads. */
+    public final int[] source;
+    /** The sign each new component takes. */
+    public final float[] sign;
+
+    Symmetry(int[] source, float[] sign) {
+      this.source = source;
+      this.sign = sign;
+    }
+
+    /** Whether P is diagonal (a reflection D = diag(sign)). */
+    public boolean diagonal() {
+      for (int i = 0; i < source.length; i++) {
+        if (source[i] != i) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The signs ("+-") of a reflection; a permutation adds each component's source ("-1-0+3+2"). */
+    @Override
+    public String toString() {
+      StringBuilder sb = new StringBuilder();
+      boolean diagonal = diagonal();
+      for (int i = 0; i < source.length; i++) {
+        sb.append(sign[i] < 0 ? '-' : '+');
+        if (!diagonal) {
+          sb.append(source[i]);
+        }
+      }
+      return sb.toString();
+    }
+  }
+
+  /**
+   * Every symmetry of the model without controls that a signed permutation can express: the
+   * {@link #signSymmetries()} first (as diagonal symmetries, in their order), then, for m ≤ 4,
+   * each signed permutation P that is not diagonal with P M Pᵀ = M for A, Σw and Σz (entries equal
+   * to 1e-6 of each matrix's largest). For the block world's (x, y, ẋ, ẏ) these add the swap of
+   * x with y (and ẋ with ẏ) under each of its four sign choices; the pendulum has none. As with
+   * the reflections, only B u (and other sensors) tell them apart.
+   */
+  public java.util.List<Symmetry> latentSymmetries() {
+    java.util.List<Symmetry> out = new java.util.ArrayList<>();
+    int[] identity = new int[m];
+    for (int i = 0; i < m; i++) {
+      identity[i] = i;
+    }
+    for (float[] d : signSymmetries()) {
+      out.add(new Symmetry(identity.clone(), d));
+    }
+    if (m > 4) {
+      return out;
+    }
+    float[][] mats = {dynamicsMatrix().data(), processCov().data(), initialCov.data()};
+    int[] perm = identity.clone();
+    while (nextPermutation(perm)) {
+      for (int mask = 0; mask < (1 << m); mask++) {
+        float[] sign = new float[m];
+        for (int i = 0; i < m; i++) {
+          sign[i] = (mask >> i & 1) == 1 ? -1f : 1f;
+        }
+        boolean all = true;
+        for (float[] a : mats) {
+          all &= preserves(a, perm, sign);
+        }
+        if (all) {
+          out.add(new Symmetry(perm.clone(), sign));
+        }
+      }
+    }
+    return out;
+  }
+
+  private boolean preserves(float[] a, int[] perm, float[] sign) {
+    double max = 0;
+    for (float v : a) {
+      max = Math.max(max, Math.abs(v));
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double moved = sign[i] * sign[j] * a[perm[i] * m + perm[j]];
+        if (Math.abs(moved - a[i * m + j]) > 1e-6 * max) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Advances {@code p} to the next permutation in lexicographic order; false after the last. */
+  private static boolean nextPermutation(int[] p) {
+    int i = p.length - 2;
+    while (i >= 0 && p[i] >= p[i + 1]) {
+      i--;
+    }
+    if (i < 0) {
+      return false;
+    }
+    int j = p.length - 1;
+    while (p[j] <= p[i]) {
+      j--;
+    }
+    int t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+    for (int l = i + 1, r = p.length - 1; l < r; l++, r--) {
+      t = p[l];
+      p[l] = p[r];
+      p[r] = t;
+    }
+    return true;
+  }
+
   private static int root(int[] group, int i) {
     while (group[i] != i) {
       i = group[i];

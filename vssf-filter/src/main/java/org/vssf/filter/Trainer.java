@@ -79,15 +79,16 @@ public final class Trainer {
     public int frozenNormSteps = 0;
     /**
      * Every this many steps after the pre-training, the mean ELBO of one batch is compared with
-     * that of the model reflected z → Dz for each sign symmetry D of the uncontrolled dynamics
-     * ({@link LinearGaussianDynamics#signSymmetries()}: −I, and per-axis flips where A couples no
-     * axes), applied to every image sensor ({@link ImageSensor#latentReflection(float[])}); the
-     * best trains on when its per-sequence gain has a paired t statistic above 2, so noise-level
-     * differences never flip the latent back and forth. Each reflection is an exact
-     * reparametrisation of the image model that only the controls (B u) and the other sensors
-     * tell apart, so gradient descent cannot cross from a latent of the wrong signs to the right
-     * ones; an unsupervised latent otherwise keeps whichever signs its first steps gave it (beyond
-     * the paper; 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
+     * that of the model moved z → Pz for each symmetry P of the uncontrolled dynamics ({@link
+     * LinearGaussianDynamics#latentSymmetries()}: −I, per-axis flips where A couples no axes, and
+     * signed permutations of axes the dynamics treat alike, such as the block world's x and y),
+     * applied to every image sensor ({@link ImageSensor#latentPermutation(int[], float[])}; only
+     * reflections with per-image precision); the best trains on when its per-sequence gain has a
+     * paired t statistic above 2, so noise-level differences never move the latent back and forth.
+     * Each is an exact reparametrisation of the image model that only the controls (B u) and the
+     * other sensors tell apart, so gradient descent cannot cross from a latent of the wrong signs
+     * or axes to the right ones; an unsupervised latent otherwise keeps whichever its first steps
+     * gave it (beyond the paper; 0 = off). Each check is logged to {@value #SIGN_CHECKS}.
      */
     public int signCheckEvery = 0;
     /**
@@ -381,46 +382,49 @@ public final class Trainer {
   }
 
   /**
-   * Compares the ELBOs of one batch (its own data and noise, reflected with each candidate, so a
-   * reflection the data cannot tell apart scores the same to rounding) under the model and under
-   * each reflection z → Dz of {@link LinearGaussianDynamics#signSymmetries()} applied to every
-   * image sensor; keeps the best reflection when it clearly beats the model (its Adam first
-   * moments reflected with it), otherwise restores the model bitwise. Batch-norm statistics are
-   * restored either way, so a check changes nothing but the latent's signs.
+   * Compares the ELBOs of one batch (its own data and noise; a reflection's noise reflected with
+   * it, so a reflection the data cannot tell apart scores the same to rounding) under the model
+   * and under each symmetry z → Pz of {@link LinearGaussianDynamics#latentSymmetries()} applied to
+   * every image sensor; keeps the best when it clearly beats the model (its Adam moments moved
+   * with it), otherwise restores the model bitwise. Batch-norm statistics are restored either way,
+   * so a check changes nothing but the latent's signs and axes.
    */
   private void signCheck(Data data, Adam adam, List<String> log, long step) throws IOException {
     SplittableRandom rng = new SplittableRandom(mix(config.seed ^ SIGN_CHECK_SALT, step));
     Batch batch = data.batch(step, rng.split());
     long noiseSeed = rng.nextLong();
-    Map<String, float[]> saved = new LinkedHashMap<>();
-    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
-      saved.put(e.getKey(), e.getValue().data().clone());
-    }
-    List<float[]> candidates;
+    Map<String, float[]> saved = saveBuffers();
+    List<LinearGaussianDynamics.Symmetry> candidates = new ArrayList<>();
+    boolean perImage = sensors.stream().anyMatch(x -> x instanceof ImageSensor && ((ImageSensor) x).perImagePrecision());
     try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
-      candidates = dynamics.signSymmetries();
+      for (LinearGaussianDynamics.Symmetry c : dynamics.latentSymmetries()) {
+        if (c.diagonal() || !perImage) { // per-image precision expresses only reflections
+          candidates.add(c);
+        }
+      }
     }
     float[] original = sequenceElbos(batch, new SplittableRandom(noiseSeed), null);
     double best = Double.NEGATIVE_INFINITY;
     double bestT = Double.NaN;
-    float[] bestSigns = candidates.get(0);
-    for (float[] d : candidates) {
-      Map<Tensor, float[]> r = reflection(d);
-      reflect(r);
-      float[] e = sequenceElbos(batch, new SplittableRandom(noiseSeed), d); // the reflected samples
-      reflect(r);
+    LinearGaussianDynamics.Symmetry bestMove = candidates.get(0);
+    for (LinearGaussianDynamics.Symmetry c : candidates) {
+      Map<Tensor, ImageSensor.Gather> g = permutation(c);
+      Map<Tensor, float[]> before = new java.util.IdentityHashMap<>();
+      for (Tensor t : g.keySet()) {
+        before.put(t, t.data().clone());
+      }
+      g.forEach((t, gather) -> gather.apply(t));
+      // A reflection is scored on the reflected samples (the same to rounding when the data cannot
+      // tell it apart); a permutation's samples cannot be permuted, so it gets the common noise.
+      float[] e = sequenceElbos(batch, new SplittableRandom(noiseSeed), c.diagonal() ? c.sign : null);
+      before.forEach((t, v) -> System.arraycopy(v, 0, t.data(), 0, v.length));
       if (mean(e) > best) { // a non-finite ELBO never wins
         best = mean(e);
-        bestSigns = d;
+        bestMove = c;
         bestT = pairedT(e, original);
       }
     }
-    // Batch norm replaces its running-statistics tensors as it updates them: restore by name into
-    // the current ones (fresh tensors no recorded op has read).
-    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
-      float[] v = saved.get(e.getKey());
-      System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
-    }
+    restoreBuffers(saved);
     double originalMean = mean(original);
     if (!Double.isFinite(originalMean)) {
       throw new TrainingDivergedException("sign check at step " + step + ": the ELBO is " + originalMean
@@ -430,26 +434,53 @@ public final class Trainer {
     // and redo reflections that the data cannot tell apart.
     boolean keepMirror = best - originalMean > 1e-6 * Math.abs(originalMean) && bestT > SIGN_CHECK_T;
     if (keepMirror) {
-      Map<Tensor, float[]> r = reflection(bestSigns);
-      reflect(r);
+      Map<Tensor, ImageSensor.Gather> g = permutation(bestMove);
       Map<Tensor, String> names = new java.util.IdentityHashMap<>();
       for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
         names.put(e.getValue(), e.getKey());
       }
-      for (Map.Entry<Tensor, float[]> e : r.entrySet()) {
+      for (Map.Entry<Tensor, ImageSensor.Gather> e : g.entrySet()) {
+        e.getValue().apply(e.getKey());
         String name = names.get(e.getKey());
         if (name != null) { // a latent offset is a buffer: no moments
-          adam.reflectFirstMoment(name, e.getValue());
+          adam.permuteMoments(name, e.getValue().index, e.getValue().factor);
         }
       }
     }
-    StringBuilder signs = new StringBuilder();
-    for (float v : bestSigns) {
-      signs.append(v < 0 ? '-' : '+');
-    }
-    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%.4g,%s,%d", step, originalMean, best, bestT, signs,
+    log.add(String.format(Locale.ROOT, "%d,%.9g,%.9g,%.4g,%s,%d", step, originalMean, best, bestT, bestMove,
         keepMirror ? 1 : 0));
     writeLog(SIGN_CHECKS, log);
+  }
+
+  /** The reparametrisation z → Pz of every image sensor. */
+  private Map<Tensor, ImageSensor.Gather> permutation(LinearGaussianDynamics.Symmetry p) {
+    Map<Tensor, ImageSensor.Gather> out = new LinkedHashMap<>();
+    for (Sensor x : sensors) {
+      if (x instanceof ImageSensor) {
+        out.putAll(((ImageSensor) x).latentPermutation(p.source, p.sign));
+      }
+    }
+    return out;
+  }
+
+  /** Copies of every buffer, by name (the checks' forward passes move batch-norm statistics). */
+  private Map<String, float[]> saveBuffers() {
+    Map<String, float[]> saved = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      saved.put(e.getKey(), e.getValue().data().clone());
+    }
+    return saved;
+  }
+
+  /**
+   * Restores buffers by name into the current tensors: batch norm replaces its running-statistics
+   * tensors as it updates them, so the saved ones are copied into fresh tensors no op has read.
+   */
+  private void restoreBuffers(Map<String, float[]> saved) {
+    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
+      float[] v = saved.get(e.getKey());
+      System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
+    }
   }
 
   /** The image sensors that carry a latent offset. */
@@ -471,10 +502,7 @@ public final class Trainer {
    */
   private void centreCheck(Data data, List<String> log, long step) throws IOException {
     SplittableRandom rng = new SplittableRandom(mix(config.seed ^ CENTRE_SALT, step));
-    Map<String, float[]> saved = new LinkedHashMap<>();
-    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
-      saved.put(e.getKey(), e.getValue().data().clone());
-    }
+    Map<String, float[]> saved = saveBuffers();
     int m = dynamics.latentSize();
     int p = dynamics.controlSize();
     double[] z1 = new double[m];
@@ -542,10 +570,7 @@ public final class Trainer {
         sequences += b;
       }
     }
-    for (Map.Entry<String, Tensor> e : model.namedBuffers().entrySet()) {
-      float[] v = saved.get(e.getKey());
-      System.arraycopy(v, 0, e.getValue().data(), 0, v.length);
-    }
+    restoreBuffers(saved);
     for (int i = 0; i < m; i++) {
       z1[i] /= sequences;
       resid[i] /= Math.max(1, transitions);
@@ -632,27 +657,6 @@ public final class Trainer {
       d[i] = v[i];
     }
     return joined(d);
-  }
-
-  /** The reparametrisation z → Dz of every image sensor, D = diag(d). */
-  private Map<Tensor, float[]> reflection(float[] d) {
-    Map<Tensor, float[]> out = new LinkedHashMap<>();
-    for (Sensor x : sensors) {
-      if (x instanceof ImageSensor) {
-        out.putAll(((ImageSensor) x).latentReflection(d));
-      }
-    }
-    return out;
-  }
-
-  private static void reflect(Map<Tensor, float[]> reflection) {
-    for (Map.Entry<Tensor, float[]> e : reflection.entrySet()) {
-      float[] d = e.getKey().data();
-      float[] f = e.getValue();
-      for (int i = 0; i < d.length; i++) {
-        d[i] *= f[i];
-      }
-    }
   }
 
   /** The batch's per-sequence ELBOs without gradient, the filter seeing every present observation. */

@@ -85,6 +85,44 @@ class ImageSensorTest extends SeededTest {
   }
 
   @Test
+  void latentPermutationSwapsTheFactorAndTheDecoderExactly() {
+    ImageSensor sensor = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, new SplittableRandom(1)).withLatentOffset();
+    sensor.namedParameters().get("L").data()[2] = 0.2f; // a full Λx
+    sensor.latentShift(new double[] {0.4, -0.9});
+    Tensor x = images(2, 3);
+    Tensor frames = Tensor.wrap(x.data(), 6, 3, S, S);
+    int[] source = {1, 0};
+    float[] sign = {-1f, 1f}; // (Pz) = (−z₂, z₁): a quarter turn
+    float[] zs = randomFloats(2 * 3 * M);
+    float[] pz = new float[zs.length];
+    for (int i = 0; i < zs.length; i += M) {
+      pz[i] = -zs[i + 1];
+      pz[i + 1] = zs[i];
+    }
+    try (Tape.Scope noGrad = Tape.noGrad()) {
+      float[] mu = sensor.means(frames).data();
+      float[] lambda = sensor.precision().data();
+      float[] ll = sensor.logLikelihood(x, Tensor.wrap(zs, 2, 3, M)).data();
+      sensor.latentPermutation(source, sign).forEach((t, g) -> g.apply(t));
+      float[] mu2 = sensor.means(frames).data();
+      for (int i = 0; i < mu.length; i += M) {
+        assertEquals(-mu[i + 1], mu2[i], 1e-5, "μ'₁ = −μ₂");
+        assertEquals(mu[i], mu2[i + 1], 1e-5, "μ'₂ = μ₁");
+      }
+      float[] l2 = sensor.precision().data(); // PΛPᵀ: (Λ₂₂, −Λ₂₁; −Λ₁₂, Λ₁₁)
+      assertArrayEquals(new float[] {lambda[3], -lambda[2], -lambda[1], lambda[0]}, l2, 1e-4f);
+      assertArrayEquals(ll, sensor.logLikelihood(x, Tensor.wrap(pz, 2, 3, M)).data(), "the decoder reads Pz as z");
+    }
+    assertThrows(IllegalArgumentException.class, () -> sensor.latentPermutation(new int[] {0, 0}, new float[] {1, 1}));
+    assertThrows(IllegalArgumentException.class, () -> sensor.latentPermutation(new int[] {1, 0}, new float[] {2, 1}));
+    ImageSensor perImage = new ImageSensor(M, S, 2, 0.5f, 0.01f, 2f, 0f, true, new SplittableRandom(1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> perImage.latentPermutation(source, sign));
+    assertEquals("ImageSensor.latentPermutation: with per-image precision only reflections can be expressed"
+        + " (P·L(x) is not lower triangular)", e.getMessage());
+  }
+
+  @Test
   void latentShiftMovesTheMeansAndTheDecoderExactly() {
     for (boolean perImage : new boolean[] {false, true}) {
       String what = "perImage " + perImage;

@@ -277,6 +277,59 @@ class TrainerTest {
   }
 
   @Test
+  void signCheckSwapsALatentWhoseAxesContradictTheLabels() throws Exception {
+    // Isotropic dynamics (A = 0.9·I, Σw, Σz ∝ I): swapping the two axes is a symmetry. The linear
+    // sensor reports (μ₂(x), μ₁(x)), the image factor's mean with its axes swapped: the swapped
+    // image sensor agrees with it, so the check must keep the swap "+1+0" (learning rate 0).
+    float[] eye = {1, 0, 0, 1};
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 0, eye, new float[] {0.9f, 0, 0, 0.9f}, null,
+        new float[] {0.01f, 0, 0, 0.01f}, false, false, false);
+    ImageSensor image = new ImageSensor(M, S, 2, 0.3f, 0.01f, 50f, 5f, new SplittableRandom(3));
+    float[] w = image.namedParameters().get("encoder.mlp.4.weight").data();
+    for (int i = 0; i < w.length; i++) {
+      w[i] *= 1000f; // a saturated encoder: μ(x) = ±10
+    }
+    LinearSensor linear = new LinearSensor(M, M, eye, new float[] {0.05f, 0, 0, 0.05f});
+    int b = 32;
+    Trainer.Data swapped = (step, rng) -> {
+      float[] img = new float[b * 3 * 3 * S * S];
+      for (int i = 0; i < img.length; i++) {
+        img[i] = (float) (2 * rng.nextDouble() - 1);
+      }
+      float[] y = new float[b * 3 * M];
+      try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
+        float[] pre = image.encoder().forward(Tensor.wrap(img, b * 3, 3, S, S)).data();
+        for (int i = 0; i < b * 3; i++) {
+          y[i * M] = (float) (10 * Math.tanh(pre[i * M + 1]));
+          y[i * M + 1] = (float) (10 * Math.tanh(pre[i * M]));
+        }
+      }
+      return new Trainer.Batch(List.of(Tensor.wrap(img, b, 3, 3, S, S), Tensor.wrap(y, b, 3, M)), null, null);
+    };
+    assertEquals(7, dyn.latentSymmetries().size(), "three reflections and four signed swaps");
+    Trainer.Config c = config(5);
+    c.sensorDropout = 0f;
+    c.labelDropout = 0f;
+    c.learningRate = 0f;
+    c.signCheckEvery = 1; // before step 4 only
+    Map<Tensor, ImageSensor.Gather> swap = image.latentPermutation(new int[] {1, 0}, new float[] {1f, 1f});
+    Map<String, float[]> before = new java.util.LinkedHashMap<>();
+    image.namedParameters().forEach((k, v) -> before.put(k, v.data().clone()));
+    new Trainer(dyn, List.of(image, linear), c, dir.resolve("swapped")).train(swapped);
+    String[] f = signChecks(dir.resolve("swapped")).get(1).split(",");
+    assertEquals("+1+0", f[4], String.join(",", f));
+    assertEquals("1", f[5], "the swap is kept: " + String.join(",", f));
+    for (Map.Entry<String, Tensor> e : image.namedParameters().entrySet()) {
+      Tensor want = Tensor.wrap(before.get(e.getKey()).clone(), e.getValue().shape());
+      ImageSensor.Gather g = swap.get(e.getValue());
+      if (g != null) {
+        g.apply(want);
+      }
+      assertArrayEquals(want.data(), e.getValue().data(), 0f, e.getKey());
+    }
+  }
+
+  @Test
   void centringShiftZeroesTheGradientOfThePriorAndTransitionTerms() {
     SplittableRandom rng = new SplittableRandom(5);
     for (int m = 1; m <= 3; m++) {

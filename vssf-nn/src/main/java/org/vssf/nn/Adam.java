@@ -197,6 +197,29 @@ public final class Adam {
     }
   }
 
+  /**
+   * Moves the moments of parameter {@code name} with a signed permutation of its entries (θ'_k =
+   * factor_k·θ_{index_k}, factors ±1): m'_k = factor_k·m_{index_k}, v'_k = v_{index_k}, so the
+   * moments stay those of the same trajectory in the new coordinates.
+   */
+  public void permuteMoments(String name, int[] index, float[] factor) {
+    float[] a = m.get(name);
+    if (a == null) {
+      throw new IllegalArgumentException("Adam.permuteMoments: no parameter '" + name + "'");
+    }
+    if (index.length != a.length || factor.length != a.length) {
+      throw new IllegalArgumentException("Adam.permuteMoments: '" + name + "' has " + a.length + " values, got "
+          + index.length + " indices and " + factor.length + " factors");
+    }
+    float[] b = v.get(name);
+    float[] oldM = a.clone();
+    float[] oldV = b.clone();
+    for (int k = 0; k < a.length; k++) {
+      a[k] = factor[k] * oldM[index[k]];
+      b[k] = oldV[index[k]];
+    }
+  }
+
   /** The state by name: {@code m.<param>} and {@code v.<param>} arrays (copies); the step is {@link #step()}. */
   public LinkedHashMap<String, float[]> exportState() {
     LinkedHashMap<String, float[]> out = new LinkedHashMap<>();

@@ -69,6 +69,47 @@ class AdamTest extends SeededTest {
   }
 
   @Test
+  void permutedMomentsContinueThePermutedTrajectory() {
+    // Σ (p ⊙ c)² in permuted, signed coordinates q_k = f_k·p_{i_k} is Σ (q ⊙ c[i])²: after moving
+    // the weights and both moments mid-run, the run goes on as the permuted unbroken one, bitwise.
+    float[] p0 = randomFloats(4);
+    float[] c = randomFloats(4);
+    int[] index = {2, 0, 3, 1};
+    float[] f = {-1f, 1f, 1f, -1f};
+    float[] cq = new float[4];
+    for (int k = 0; k < 4; k++) {
+      cq[k] = c[index[k]];
+    }
+    Tensor p = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Tensor q = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Adam a = new Adam(List.of(new Adam.Group("g", Map.of("w", p), 0f)), LearningRate.constant(0.1f),
+        0.9f, 0.999f, 1e-8f, 0f);
+    Adam b = new Adam(List.of(new Adam.Group("g", Map.of("w", q), 0f)), LearningRate.constant(0.1f),
+        0.9f, 0.999f, 1e-8f, 0f);
+    for (int t = 0; t < 5; t++) {
+      if (t == 2) {
+        float[] old = q.data().clone();
+        for (int k = 0; k < 4; k++) {
+          q.data()[k] = f[k] * old[index[k]];
+        }
+        b.permuteMoments("w", index, f);
+      }
+      for (Object[] run : new Object[][] {{p, a, c}, {q, b, t >= 2 ? cq : c}}) {
+        ((Tensor) run[0]).zeroGrad();
+        lossBackward((Tensor) run[0], Tensor.wrap((float[]) run[2], 4));
+        ((Adam) run[1]).update();
+      }
+    }
+    for (int k = 0; k < 4; k++) {
+      assertEquals(f[k] * p.data()[index[k]], q.data()[k], 0f, "weight " + k);
+    }
+    assertEquals("Adam.permuteMoments: no parameter 'v'",
+        assertThrows(IllegalArgumentException.class, () -> b.permuteMoments("v", index, f)).getMessage());
+    assertEquals("Adam.permuteMoments: 'w' has 4 values, got 2 indices and 4 factors",
+        assertThrows(IllegalArgumentException.class, () -> b.permuteMoments("w", new int[2], f)).getMessage());
+  }
+
+  @Test
   void matchesDoublePrecisionReferenceWithDecayClipAndSchedule() {
     int n = 6;
     float[] p0 = randomFloats(n);

@@ -75,8 +75,9 @@ final class ReproduceCommand implements Callable<Integer> {
   Integer frozenNorm;
 
   @Option(names = "--sign-check", paramLabel = "N",
-      description = "Unsupervised cells: every N steps keep the model or a reflection of its latent (z -> -z, or"
-          + " one axis flipped), whichever has the better ELBO (beyond the paper; default: 250; 0: off).")
+      description = "Unsupervised cells: every N steps keep the model or a reflection of its latent (z -> -z, one"
+          + " axis flipped, or axes the dynamics treat alike swapped), whichever has the better ELBO (beyond the"
+          + " paper; default: 250; 0: off).")
   Integer signCheck;
 
   @Option(names = "--label-dropout", paramLabel = "P",

@@ -90,9 +90,9 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--sign-check", defaultValue = "0", paramLabel = "N",
       description = "Every N steps after the pre-training, keep the model or a reflection of its latent (z -> -z;"
-          + " per axis where the dynamics allow), whichever has the better ELBO on a batch: only the controls"
-          + " fix an unsupervised latent's signs, and gradient descent cannot flip them (beyond the paper;"
-          + " 0: off; default: ${DEFAULT-VALUE}).")
+          + " per axis, or axes swapped, where the dynamics allow), whichever has the better ELBO on a batch: only"
+          + " the controls fix an unsupervised latent's signs and axes, and gradient descent cannot flip them"
+          + " (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
   int signCheck;
 
   @Option(names = "--centre", defaultValue = "0", paramLabel = "N",
