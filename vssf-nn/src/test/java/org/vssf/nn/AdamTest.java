@@ -33,6 +33,12 @@ class AdamTest extends SeededTest {
     assertArrayEquals(new float[] {0.9f, -1.9f, 0.4f}, p.data(), 1e-6f);
   }
 
+  /** Adam with lr 0.1 on the one parameter "w". */
+  private static Adam adam(Tensor w, float decay) {
+    return new Adam(List.of(new Adam.Group("g", Map.of("w", w), decay)), LearningRate.constant(0.1f),
+        0.9f, 0.999f, 1e-8f, 0f);
+  }
+
   @Test
   void reflectedMomentsContinueTheReflectedTrajectory() {
     // The loss Σ (p ⊙ c)² is even in every weight: after negating some weights mid-run, with the
@@ -42,10 +48,8 @@ class AdamTest extends SeededTest {
     float[] d = {-1f, 1f, -1f, 1f};
     Tensor p = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
     Tensor q = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
-    Adam a = new Adam(List.of(new Adam.Group("g", Map.of("w", p), 0.01f)), LearningRate.constant(0.1f),
-        0.9f, 0.999f, 1e-8f, 0f);
-    Adam b = new Adam(List.of(new Adam.Group("g", Map.of("w", q), 0.01f)), LearningRate.constant(0.1f),
-        0.9f, 0.999f, 1e-8f, 0f);
+    Adam a = adam(p, 0.01f);
+    Adam b = adam(q, 0.01f);
     for (int t = 0; t < 5; t++) {
       if (t == 2) {
         for (int i = 0; i < 4; i++) {
@@ -82,10 +86,8 @@ class AdamTest extends SeededTest {
     }
     Tensor p = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
     Tensor q = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
-    Adam a = new Adam(List.of(new Adam.Group("g", Map.of("w", p), 0f)), LearningRate.constant(0.1f),
-        0.9f, 0.999f, 1e-8f, 0f);
-    Adam b = new Adam(List.of(new Adam.Group("g", Map.of("w", q), 0f)), LearningRate.constant(0.1f),
-        0.9f, 0.999f, 1e-8f, 0f);
+    Adam a = adam(p, 0f);
+    Adam b = adam(q, 0f);
     for (int t = 0; t < 5; t++) {
       if (t == 2) {
         float[] old = q.data().clone();
