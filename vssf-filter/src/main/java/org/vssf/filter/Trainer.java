@@ -395,7 +395,8 @@ public final class Trainer {
     long noiseSeed = rng.nextLong();
     Map<String, float[]> saved = saveBuffers();
     List<LinearGaussianDynamics.Symmetry> candidates = new ArrayList<>();
-    boolean perImage = sensors.stream().anyMatch(x -> x instanceof ImageSensor && ((ImageSensor) x).perImagePrecision());
+    boolean perImage = sensors.stream()
+        .anyMatch(x -> x instanceof ImageSensor && ((ImageSensor) x).perImagePrecision());
     try (org.vssf.autodiff.Tape.Scope noGrad = org.vssf.autodiff.Tape.noGrad()) {
       for (LinearGaussianDynamics.Symmetry c : dynamics.latentSymmetries()) {
         if (c.diagonal() || !perImage) { // per-image precision expresses only reflections
@@ -497,8 +498,9 @@ public final class Trainer {
   /**
    * One centring check ({@link Config#centreEvery}): averages the posterior's z₁ and transition
    * residuals over every training sequence (or batches drawn from a source keyed on the step), with
-   * noise keyed on the step (so a resumed run checks exactly like an unbroken one), restores the batch-norm statistics those passes moved, and
-   * shifts every offset-carrying image sensor by the δ that fits the prior and dynamics best.
+   * noise keyed on the step (so a resumed run checks exactly like an unbroken one), restores the
+   * batch-norm statistics those passes moved, and shifts every offset-carrying image sensor by the
+   * δ that fits the prior and dynamics best.
    */
   private void centreCheck(Data data, List<String> log, long step) throws IOException {
     SplittableRandom rng = new SplittableRandom(mix(config.seed ^ CENTRE_SALT, step));
