@@ -46,6 +46,9 @@ public final class Reproduction {
   /** Label dropout of the pillars' supervised cells (see {@link Preset#labelDropout}). */
   public static final float PILLARS_LABEL_DROPOUT = 0.5f;
 
+  /** The bound on ‖A‖₂ of the unsupervised ψ-learned cells (see {@link Preset#spectralBound(Cell)}). */
+  public static final float UNSUPERVISED_SPECTRAL_BOUND = 1f;
+
   /** The paper's frames per training sequence, T = 5. */
   public static final int PAPER_LENGTH = 5;
 
@@ -66,8 +69,25 @@ public final class Reproduction {
     public int samples = 64;
     public float learningRate = 1e-3f;
     public long seed = 1;
-    /** Spectral bound on A for ψ-learned cells (0 = off; beyond the paper). */
-    public float spectralBound;
+    /** Bound on ‖A‖₂ of every ψ-learned cell when set (0 = off); {@code null}: {@link #spectralBound(Cell)}'s rule. */
+    public Float spectralBoundOverride;
+
+    /**
+     * The bound on ‖A‖₂ of a cell, 0 = none ({@code vssf train --spectral-bound}; beyond the paper;
+     * docs/results.md "ψ learned"): {@link #UNSUPERVISED_SPECTRAL_BOUND} for the unsupervised
+     * ψ-learned cells, whose A otherwise degenerates (the paper's posterior collapse; without the
+     * bound the pendulum's latent explained half of θ's variance, with it 91 %); the supervised
+     * ψ-learned cells learn A freely, as in the paper, their labels pin it. ψ-fixed cells learn no A.
+     */
+    public float spectralBound(Cell cell) {
+      if (!cell.dynamics.equals("learned")) {
+        return 0f;
+      }
+      if (spectralBoundOverride != null) {
+        return spectralBoundOverride;
+      }
+      return cell.supervision.equals("none") ? UNSUPERVISED_SPECTRAL_BOUND : 0f;
+    }
     /**
      * Share of the steps, at the end, trained with batch norm frozen at its running statistics
      * (beyond the paper; docs/results.md, "Batch norm"): a quarter.
@@ -360,6 +380,17 @@ public final class Reproduction {
       throws IOException {
     Path data = out.resolve("data").resolve(preset.dataName(cell));
     Path run = out.resolve("runs").resolve(cell.id());
+    ModelConfig model = cellModel(preset, cell, data);
+    Runs.Settings settings = cellSettings(preset, cell, data);
+    if (Files.isRegularFile(run.resolve(Runs.MODEL)) && Files.isRegularFile(run.resolve(Runs.CONFIG))) {
+      List<String> differences = Runs.differences(run, model, settings);
+      if (!differences.isEmpty()) {
+        throw new IOException(run + " was trained with other settings than preset '" + preset.name + "' asks ("
+            + String.join("; ", differences) + "): delete that directory to train the cell again, or choose"
+            + " another --out");
+      }
+      Runs.relocateData(run, data);
+    }
     Map<?, ?> metrics;
     double seconds;
     if (Files.isRegularFile(run.resolve(Runs.METRICS))) {
@@ -373,29 +404,6 @@ public final class Reproduction {
       log.flush();
       long t0 = System.nanoTime();
       boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
-      ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
-          cell.dynamics);
-      if (cell.dynamics.equals("learned")) {
-        model.spectralBound = preset.spectralBound;
-      }
-      if (cell.supervision.equals("none")) {
-        model.sigma = preset.unsupervisedSigma();
-      }
-      model.latentOffset = preset.centreEvery(cell) > 0;
-      Runs.Settings settings = new Runs.Settings();
-      settings.data = data;
-      settings.batch = preset.batch(cell);
-      settings.trainer.steps = preset.steps;
-      settings.trainer.pretrainSteps = preset.pretrain;
-      settings.trainer.samples = preset.samples;
-      settings.trainer.learningRate = preset.learningRate;
-      settings.trainer.seed = preset.seed;
-      settings.trainer.frozenNormSteps = preset.frozenNorm();
-      settings.trainer.signCheckEvery = cell.supervision.equals("none") ? preset.signCheckEvery : 0;
-      settings.trainer.labelDropout = preset.labelDropout(cell);
-      settings.trainer.centreEvery = preset.centreEvery(cell);
-      settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
-      settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
       Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));
       seconds = (System.nanoTime() - t0) / 1e9;
       Map<String, Object> time = new LinkedHashMap<>();
@@ -420,6 +428,37 @@ public final class Reproduction {
     log.printf(Locale.ROOT, "%s: filter MSE %.5g (paper %.3g)%n", cell.id(), num(row.get("filter_mse")), paper);
     log.flush();
     return row;
+  }
+
+  /** The model a cell trains under the preset, for the data set in {@code data}. */
+  static ModelConfig cellModel(Preset preset, Cell cell, Path data) throws IOException {
+    ModelConfig model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), cell.supervision,
+        cell.dynamics);
+    model.spectralBound = preset.spectralBound(cell);
+    if (cell.supervision.equals("none")) {
+      model.sigma = preset.unsupervisedSigma();
+    }
+    model.latentOffset = preset.centreEvery(cell) > 0;
+    return model;
+  }
+
+  /** The training settings of a cell under the preset. */
+  static Runs.Settings cellSettings(Preset preset, Cell cell, Path data) {
+    Runs.Settings settings = new Runs.Settings();
+    settings.data = data;
+    settings.batch = preset.batch(cell);
+    settings.trainer.steps = preset.steps;
+    settings.trainer.pretrainSteps = preset.pretrain;
+    settings.trainer.samples = preset.samples;
+    settings.trainer.learningRate = preset.learningRate;
+    settings.trainer.seed = preset.seed;
+    settings.trainer.frozenNormSteps = preset.frozenNorm();
+    settings.trainer.signCheckEvery = cell.supervision.equals("none") ? preset.signCheckEvery : 0;
+    settings.trainer.labelDropout = preset.labelDropout(cell);
+    settings.trainer.centreEvery = preset.centreEvery(cell);
+    settings.trainer.logEvery = Math.max(1, Math.min(50, preset.steps / 20));
+    settings.trainer.checkpointEvery = Math.max(1, Math.min(500, preset.steps / 4));
+    return settings;
   }
 
   private static final String TIME = "time.json";
@@ -478,10 +517,11 @@ public final class Reproduction {
     StringBuilder sb = new StringBuilder();
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
     Cell pendulumNone = new Cell("pendulum", "none", "fixed");
+    float unsupervisedBound = preset.spectralBound(new Cell("pendulum", "none", "learned"));
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length %d, %d steps of batch %d"
         + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check"
-        + " every %d steps and decoder σ = %.3g, %s, the pendulum's with ψ fixed on %d sequences of length %d,"
-        + " batch %d;"
+        + " every %d steps and decoder σ = %.3g, %s, %s, the pendulum's with ψ fixed on %d sequences of length"
+        + " %d, batch %d;"
         + " supervised cells: %s), seed %d; filter MSE on %d evaluation"
         + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, PAPER_LENGTH,
         preset.steps, preset.batch, preset.samples, preset.frozenNorm(), preset.signCheckEvery,
@@ -490,6 +530,8 @@ public final class Reproduction {
             ? String.format(Locale.ROOT, "with ψ fixed their latent centred every %d steps",
                 preset.centreEvery(pendulumNone))
             : "not centred",
+        unsupervisedBound == 0 ? "with ψ learned A unbounded"
+            : String.format(Locale.ROOT, "with ψ learned ‖A‖₂ ≤ %.3g", unsupervisedBound),
         preset.trainSequences(pendulumNone), preset.trainLength(pendulumNone), preset.batch(pendulumNone),
         String.format(Locale.ROOT, "%s hidden from the filter on a share %.3g of the sequences",
             preset.labelDropoutOverride != null ? "labels" : "the pillars' labels",

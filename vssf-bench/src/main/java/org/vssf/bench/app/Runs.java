@@ -5,7 +5,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.vssf.bench.data.DataSetInfo;
@@ -119,6 +121,47 @@ public final class Runs {
   /** {@code h:mm:ss}. */
   public static String clockOf(double seconds) {
     return Progress.clock(seconds);
+  }
+
+  /** Settings that do not change what a run learns: where its data lie and how often it logs or saves. */
+  private static final java.util.Set<String> BOOKKEEPING = java.util.Set.of("data", "log_every", "checkpoint_every");
+
+  /**
+   * How the run stored in {@code run} differs from {@code model} and {@code settings}, one entry per
+   * field ("centre_every: 0 in the run, 1000 asked"); empty when the run trains what they describe.
+   * The data directory and the logging and checkpoint intervals are not compared: they do not change
+   * what the run learns. Fields a run predates read as their defaults (which is how it trained).
+   */
+  public static List<String> differences(Path run, ModelConfig model, Settings settings) throws IOException {
+    List<String> out = new ArrayList<>();
+    compare(readModel(run).toJson(), model.toJson(), java.util.Set.of(), out);
+    compare(settingsJson(readSettings(run)), settingsJson(settings), BOOKKEEPING, out);
+    return out;
+  }
+
+  private static void compare(Map<String, Object> stored, Map<String, Object> asked, java.util.Set<String> skip,
+      List<String> out) {
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>(asked.keySet());
+    keys.addAll(stored.keySet());
+    for (String key : keys) {
+      if (!skip.contains(key) && !java.util.Objects.equals(stored.get(key), asked.get(key))) {
+        out.add(key + ": " + Json.write(stored.get(key)) + " in the run, " + Json.write(asked.get(key)) + " asked");
+      }
+    }
+  }
+
+  /**
+   * Points the run's {@code config.json} at {@code data} when it names another directory (the run
+   * and its data moved together, as a copied reproduction directory does), so that resuming reads
+   * the data beside it; the caller has checked that the data are the ones the run trained on.
+   */
+  public static void relocateData(Path run, Path data) throws IOException {
+    Settings settings = readSettings(run);
+    Path here = data.toAbsolutePath().normalize();
+    if (!settings.data.toAbsolutePath().normalize().equals(here)) {
+      settings.data = here;
+      writeJson(run.resolve(CONFIG), settingsJson(settings));
+    }
   }
 
   /** The data set directory the run trained on (from {@code config.json}). */

@@ -66,7 +66,8 @@ final class ReproduceCommand implements Callable<Integer> {
   String psi;
 
   @Option(names = "--spectral-bound", paramLabel = "R",
-      description = "For ψ learned: keep ‖A‖₂ ≤ R (beyond the paper; default: off).")
+      description = "ψ-learned cells: keep ‖A‖₂ ≤ R, 0 = unbounded (beyond the paper; default: 1 for the"
+          + " unsupervised cells, unbounded for the supervised).")
   Float spectralBound;
 
   @Option(names = "--frozen-norm", paramLabel = "N",
@@ -163,9 +164,9 @@ final class ReproduceCommand implements Callable<Integer> {
       p.seed = seed;
     }
     if (spectralBound != null) {
-      require(spectralBound > 0 && Float.isFinite(spectralBound), "--spectral-bound must be positive, got "
+      require(spectralBound >= 0 && Float.isFinite(spectralBound), "--spectral-bound must be 0 or positive, got "
           + spectralBound);
-      p.spectralBound = spectralBound;
+      p.spectralBoundOverride = spectralBound;
     }
     java.util.Set<String> envSet = new java.util.LinkedHashSet<>();
     java.util.Set<String> dynSet = new java.util.LinkedHashSet<>();

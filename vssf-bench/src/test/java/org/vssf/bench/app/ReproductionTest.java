@@ -45,6 +45,21 @@ class ReproductionTest {
   }
 
   @Test
+  void onlyUnsupervisedLearnedCellsBoundA() {
+    Reproduction.Preset p = Reproduction.preset("paper");
+    for (Reproduction.Cell c : p.cells) {
+      boolean bounded = c.supervision.equals("none") && c.dynamics.equals("learned");
+      assertEquals(bounded ? 1f : 0f, p.spectralBound(c), 0f, c.id());
+    }
+    p.spectralBoundOverride = 0.9f;
+    for (Reproduction.Cell c : p.cells) {
+      assertEquals(c.dynamics.equals("learned") ? 0.9f : 0f, p.spectralBound(c), 0f, "override, " + c.id());
+    }
+    p.spectralBoundOverride = 0f;
+    assertEquals(0f, p.spectralBound(new Reproduction.Cell("blocks", "none", "learned")), 0f, "override off");
+  }
+
+  @Test
   void onlyUnsupervisedFixedCellsAreCentred() {
     for (String name : new String[] {"quick", "paper"}) {
       Reproduction.Preset p = Reproduction.preset(name);

@@ -163,8 +163,8 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("with ψ fixed their latent centred every 1000 steps, the pendulum's with ψ fixed on 1"
-        + " sequences of length 20, batch 1;"), report);
+    assertTrue(report.contains("with ψ fixed their latent centred every 1000 steps, with ψ learned ‖A‖₂ ≤ 1.00, the"
+        + " pendulum's with ψ fixed on 1 sequences of length 20, batch 1;"), report);
     assertEquals(Boolean.TRUE, noneModel.get("latent_offset"), "the unsupervised pendulum can be centred");
     assertEquals(1000L, ((Number) noneConfig.get("centre_every")).longValue(), noneConfig.toString());
     Map<?, ?> fullModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/model.json")));
@@ -181,6 +181,23 @@ class TrainingCliTest {
     String again = run(0, "reproduce", "--out", out.toString(), "--train", "6", "--eval", "2", "--eval-length", "5",
         "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "partial,full,none", "--threads", "1")[0];
     assertTrue(again.contains("already evaluated, kept"), again);
+    // Other settings: the kept cells would not be what the table says; refuse, naming the field.
+    failsWith(1, "centre_every: 1000 in the run, 0 asked", "reproduce", "--out", out.toString(), "--train", "6",
+        "--eval", "2", "--eval-length", "5", "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "none",
+        "--centre", "0", "--threads", "1");
+    failsWith(1, "steps: 2 in the run, 3 asked", "reproduce", "--out", out.toString(), "--train", "6", "--eval",
+        "2", "--eval-length", "5", "--steps", "3", "--batch", "2", "--samples", "2", "--cells", "full", "--threads",
+        "1");
+    // The whole directory moved: an unfinished cell resumes from the data beside it.
+    Path moved = tmp.resolve("repro-moved");
+    Files.move(out, moved);
+    Files.delete(moved.resolve("runs/pendulum-full-fixed/metrics.json"));
+    String resumed = run(0, "reproduce", "--out", moved.toString(), "--train", "6", "--eval", "2", "--eval-length",
+        "5", "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "full", "--threads", "1")[0];
+    assertTrue(resumed.contains("pendulum-full-fixed: training"), resumed);
+    assertTrue(Files.isRegularFile(moved.resolve("runs/pendulum-full-fixed/metrics.json")));
+    Map<?, ?> movedConfig = (Map<?, ?>) Json.parse(Files.readString(moved.resolve("runs/pendulum-full-fixed/config.json")));
+    assertEquals(moved.resolve("data/pendulum").toAbsolutePath().normalize().toString(), movedConfig.get("data"));
   }
 
   @Test
@@ -216,6 +233,8 @@ class TrainingCliTest {
     failsWith(2, "--label-dropout must be in [0, 1), got -0.5", "reproduce", "--out", tmp.toString(),
         "--label-dropout", "-0.5");
     failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
+    failsWith(2, "--spectral-bound must be 0 or positive, got -1.0", "reproduce", "--out", tmp.toString(),
+        "--spectral-bound", "-1");
     failsWith(2, "--unsupervised-length must be at least 2, got 1", "reproduce", "--out", tmp.toString(),
         "--unsupervised-length", "1");
     failsWith(2, "--centre must be at least 0, got -2", "reproduce", "--out", tmp.toString(), "--centre", "-2");
