@@ -396,16 +396,17 @@ public final class Reproduction {
     if (Files.isRegularFile(run.resolve(Runs.METRICS))) {
       log.printf("%s: already evaluated, kept%n", cell.id());
       metrics = asMap(Runs.readJson(run.resolve(Runs.METRICS)));
-      Object t = Files.isRegularFile(run.resolve(TIME)) ? asMap(Runs.readJson(run.resolve(TIME))).get("train_seconds")
-          : null;
-      seconds = t instanceof Number ? ((Number) t).doubleValue() : Double.NaN;
+      seconds = recordedSeconds(run);
     } else {
       log.printf("%s: training%n", cell.id());
       log.flush();
       long t0 = System.nanoTime();
       boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
       Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));
-      seconds = (System.nanoTime() - t0) / 1e9;
+      // A finished training that is only evaluated again keeps its time; an interrupted one counts
+      // from where it resumed (its earlier part left no record).
+      double before = recordedSeconds(run);
+      seconds = (Double.isNaN(before) ? 0 : before) + (System.nanoTime() - t0) / 1e9;
       Map<String, Object> time = new LinkedHashMap<>();
       time.put("train_seconds", seconds);
       Runs.writeJson(run.resolve(TIME), time);
@@ -462,6 +463,15 @@ public final class Reproduction {
   }
 
   private static final String TIME = "time.json";
+
+  /** The training time recorded in the run's {@code time.json}, NaN if none. */
+  private static double recordedSeconds(Path run) throws IOException {
+    if (!Files.isRegularFile(run.resolve(TIME))) {
+      return Double.NaN;
+    }
+    Object t = asMap(Runs.readJson(run.resolve(TIME))).get("train_seconds");
+    return t instanceof Number ? ((Number) t).doubleValue() : Double.NaN;
+  }
 
   /**
    * Draws the cell's figures unless they are all there. A figure that fails is reported and

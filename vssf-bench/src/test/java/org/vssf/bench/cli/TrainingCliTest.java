@@ -192,12 +192,16 @@ class TrainingCliTest {
     Path moved = tmp.resolve("repro-moved");
     Files.move(out, moved);
     Files.delete(moved.resolve("runs/pendulum-full-fixed/metrics.json"));
+    Files.writeString(moved.resolve("runs/pendulum-full-fixed/time.json"), "{\"train_seconds\": 1000.0}\n");
     String resumed = run(0, "reproduce", "--out", moved.toString(), "--train", "6", "--eval", "2", "--eval-length",
         "5", "--steps", "2", "--batch", "2", "--samples", "2", "--cells", "full", "--threads", "1")[0];
     assertTrue(resumed.contains("pendulum-full-fixed: training"), resumed);
     assertTrue(Files.isRegularFile(moved.resolve("runs/pendulum-full-fixed/metrics.json")));
     Map<?, ?> movedConfig = (Map<?, ?>) Json.parse(Files.readString(moved.resolve("runs/pendulum-full-fixed/config.json")));
     assertEquals(moved.resolve("data/pendulum").toAbsolutePath().normalize().toString(), movedConfig.get("data"));
+    Map<?, ?> time = (Map<?, ?>) Json.parse(Files.readString(moved.resolve("runs/pendulum-full-fixed/time.json")));
+    double seconds = ((Number) time.get("train_seconds")).doubleValue();
+    assertTrue(seconds >= 1000 && seconds < 1100, "evaluating again keeps the training's time: " + seconds);
   }
 
   @Test
