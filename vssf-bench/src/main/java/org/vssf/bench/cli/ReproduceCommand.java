@@ -21,9 +21,9 @@ import picocli.CommandLine.Spec;
             + " steps (30–55 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
-        "Unsupervised cells check their latent's signs (--sign-check), the pendulum's with ψ fixed trains"
-            + " on sequences of 20 frames to pin its latent's scale (--unsupervised-length); with ψ fixed they"
-            + " centre their latent on the prior (--centre); the pillars'"
+        "Unsupervised cells check their latent's signs (--sign-check); with ψ fixed they train on"
+            + " sequences of 20 frames to pin their latent's frame (--unsupervised-length) and centre their"
+            + " latent on the prior (--centre); with ψ learned they bound ‖A‖₂ (--spectral-bound); the pillars'"
             + " supervised cells hide their labels from the filter on half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
@@ -87,7 +87,7 @@ final class ReproduceCommand implements Callable<Integer> {
   Float labelDropout;
 
   @Option(names = "--unsupervised-length", paramLabel = "T",
-      description = "The pendulum's unsupervised ψ-fixed cell: frames per training sequence, with as many"
+      description = "Unsupervised ψ-fixed cells: frames per training sequence, with as many"
           + " frames in all and per step (beyond the paper; default: 20; 5: the paper's).")
   Integer unsupervisedLength;
 

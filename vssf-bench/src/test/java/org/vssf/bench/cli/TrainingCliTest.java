@@ -163,8 +163,8 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("with ψ fixed their latent centred every 1000 steps, with ψ learned ‖A‖₂ ≤ 1.00, the"
-        + " pendulum's with ψ fixed on 1 sequences of length 20, batch 1;"), report);
+    assertTrue(report.contains("with ψ fixed their latent centred every 1000 steps, with ψ learned ‖A‖₂ ≤ 1.00, with"
+        + " ψ fixed on 1 sequences of length 20, batch 1;"), report);
     assertEquals(Boolean.TRUE, noneModel.get("latent_offset"), "the unsupervised pendulum can be centred");
     assertEquals(1000L, ((Number) noneConfig.get("centre_every")).longValue(), noneConfig.toString());
     Map<?, ?> fullModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/model.json")));
