@@ -69,7 +69,7 @@ public final class Reproduction {
     public int samples = 64;
     public float learningRate = 1e-3f;
     public long seed = 1;
-    /** Bound on ‖A‖₂ of every ψ-learned cell when set (0 = off); {@code null}: {@link #spectralBound(Cell)}'s rule. */
+    /** Bound on ‖A‖₂ of every ψ-learned cell when set (0 = off); {@code null}: the rule of {@link #spectralBound}. */
     public Float spectralBoundOverride;
 
     /**
