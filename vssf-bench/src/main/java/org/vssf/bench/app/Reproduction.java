@@ -21,7 +21,8 @@ import org.vssf.nn.io.AtomicFiles;
  * each environment's data once, trains and evaluates every cell, draws its figures, and writes
  * {@code table.json} and {@code report.md} with the paper's MSE beside ours and links to the
  * figures. Every piece is resumable: finished cells (with {@code metrics.json}) are kept,
- * interrupted ones continue from their checkpoint.
+ * interrupted ones continue from their checkpoint, both only if the run's settings are what the
+ * preset asks now ({@link Runs#differences}).
  */
 public final class Reproduction {
   private Reproduction() {}
@@ -528,7 +529,7 @@ public final class Reproduction {
   static void writeReport(Preset preset, List<Map<String, Object>> rows, Path file) throws IOException {
     StringBuilder sb = new StringBuilder();
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
-    Cell pendulumNone = new Cell("pendulum", "none", "fixed");
+    Cell unsupervisedFixed = new Cell("pendulum", "none", "fixed");
     float unsupervisedBound = preset.spectralBound(new Cell("pendulum", "none", "learned"));
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length %d, %d steps of batch %d"
         + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check"
@@ -538,13 +539,13 @@ public final class Reproduction {
         + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, PAPER_LENGTH,
         preset.steps, preset.batch, preset.samples, preset.frozenNorm(), preset.signCheckEvery,
         preset.unsupervisedSigma(),
-        preset.centreEvery(pendulumNone) > 0
+        preset.centreEvery(unsupervisedFixed) > 0
             ? String.format(Locale.ROOT, "with ψ fixed their latent centred every %d steps",
-                preset.centreEvery(pendulumNone))
+                preset.centreEvery(unsupervisedFixed))
             : "not centred",
         unsupervisedBound == 0 ? "with ψ learned A unbounded"
             : String.format(Locale.ROOT, "with ψ learned ‖A‖₂ ≤ %.3g", unsupervisedBound),
-        preset.trainSequences(pendulumNone), preset.trainLength(pendulumNone), preset.batch(pendulumNone),
+        preset.trainSequences(unsupervisedFixed), preset.trainLength(unsupervisedFixed), preset.batch(unsupervisedFixed),
         String.format(Locale.ROOT, "%s hidden from the filter on a share %.3g of the sequences",
             preset.labelDropoutOverride != null ? "labels" : "the pillars' labels",
             preset.labelDropoutOverride != null ? preset.labelDropoutOverride : PILLARS_LABEL_DROPOUT),
