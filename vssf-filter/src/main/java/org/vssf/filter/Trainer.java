@@ -107,6 +107,12 @@ public final class Trainer {
      * #CENTRE_CHECKS}.
      */
     public int centreEvery = 0;
+    /**
+     * Factor on the learning rate of the learned dynamics ψ (A, B; the parameters under {@code
+     * dynamics.}): below 1 the latent's encoder and decoder settle faster than the dynamics they
+     * are fitted to (beyond the paper; 1 = one learning rate for all).
+     */
+    public float dynamicsRateFactor = 1f;
     /** Sequences averaged by each centring check when the data cannot be enumerated (see {@link #centreEvery}). */
     public int centreSequences = 2048;
     /** Steps between metric lines. */
@@ -182,6 +188,8 @@ public final class Trainer {
     void step(long done, long total, float loss);
   }
 
+  /** Name of the dynamics module in the trained model (its parameters are {@code dynamics.*}). */
+  private static final String DYNAMICS = "dynamics";
   private final LinearGaussianDynamics dynamics;
   private final List<Sensor> sensors;
   private final Module model;
@@ -227,7 +235,7 @@ public final class Trainer {
   /** Dynamics and sensor modules under one root, for optimiser groups and checkpoints. */
   private static final class ModelModule extends Module {
     ModelModule(LinearGaussianDynamics dynamics, List<Sensor> sensors) {
-      registerModule("dynamics", dynamics);
+      registerModule(DYNAMICS, dynamics);
       for (int j = 0; j < sensors.size(); j++) {
         if (sensors.get(j) instanceof Module) {
           registerModule("sensor" + j, (Module) sensors.get(j));
@@ -268,9 +276,25 @@ public final class Trainer {
     Map<String, Tensor> decoder = decoderParameters();
     Map<String, Tensor> rest = new LinkedHashMap<>(model.namedParameters());
     rest.keySet().removeAll(decoder.keySet());
-    Adam.Group decoderGroup = new Adam.Group("decoder", decoder, config.weightDecay);
-    Adam.Group restGroup = new Adam.Group("rest", rest, config.weightDecay);
-    Adam adam = new Adam(List.of(decoderGroup, restGroup), LearningRate.constant(config.learningRate),
+    if (!(config.dynamicsRateFactor > 0) || !Float.isFinite(config.dynamicsRateFactor)) {
+      throw new IllegalArgumentException("dynamicsRateFactor must be finite and > 0, got " + config.dynamicsRateFactor);
+    }
+    List<Adam.Group> groups = new ArrayList<>();
+    groups.add(new Adam.Group("decoder", decoder, config.weightDecay));
+    if (config.dynamicsRateFactor != 1f) {
+      // Only split when asked: the same groups in the same order keep earlier runs bitwise identical.
+      Map<String, Tensor> psi = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : rest.entrySet()) {
+        if (e.getKey().startsWith(DYNAMICS + ".")) {
+          psi.put(e.getKey(), e.getValue());
+        }
+      }
+      rest.keySet().removeAll(psi.keySet());
+      groups.add(new Adam.Group("dynamics", psi, config.weightDecay).rateFactor(config.dynamicsRateFactor));
+    }
+    groups.add(new Adam.Group("rest", rest, config.weightDecay));
+    List<Adam.Group> restGroups = groups.subList(1, groups.size());
+    Adam adam = new Adam(groups, LearningRate.constant(config.learningRate),
         0.9f, 0.999f, 1e-8f, config.maxGradNorm);
     long step = 0;
     Path ckpt = runDir.resolve(CHECKPOINT);
@@ -280,7 +304,9 @@ public final class Trainer {
     }
     List<String> metrics = readLog(METRICS, METRICS_HEADER, step);
     boolean pretrain = !decoder.isEmpty() && config.pretrainSteps > 0;
-    restGroup.frozen(pretrain && step < config.pretrainSteps);
+    for (Adam.Group g : restGroups) {
+      g.frozen(pretrain && step < config.pretrainSteps);
+    }
     if (config.frozenNormSteps < 0 || config.frozenNormSteps >= Math.max(1, config.steps)) {
       throw new IllegalArgumentException("frozenNormSteps must be in 0.." + (config.steps - 1) + ", got "
           + config.frozenNormSteps);
@@ -327,7 +353,7 @@ public final class Trainer {
             && ((step - checksFrom) % config.centreEvery == 0 || step == config.steps - 1)) {
           centreCheck(data, centreChecks, step);
         }
-        step(data, adam, restGroup, pretrain, metrics, ckpt, step);
+        step(data, adam, restGroups, pretrain, metrics, ckpt, step);
       }
     } finally {
       for (int i = 0; i < norms.size(); i++) {
@@ -338,12 +364,14 @@ public final class Trainer {
   }
 
   /** One optimiser step: draws the step's batch and noise, updates, logs and checkpoints. */
-  private void step(Data data, Adam adam, Adam.Group restGroup, boolean pretrain, List<String> metrics, Path ckpt,
+  private void step(Data data, Adam adam, List<Adam.Group> restGroups, boolean pretrain, List<String> metrics, Path ckpt,
       long step) throws IOException {
     if (pretrain && step == config.pretrainSteps) {
       // As the reference: a fresh optimiser after pre-training. Keyed on the step, so a run
       // resumed from a checkpoint written at this boundary resets exactly like an unbroken one.
-      restGroup.frozen(false);
+      for (Adam.Group g : restGroups) {
+        g.frozen(false);
+      }
       adam.reset();
     }
     SplittableRandom rng = new SplittableRandom(mix(config.seed, step));

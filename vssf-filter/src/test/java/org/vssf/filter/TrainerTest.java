@@ -150,6 +150,34 @@ class TrainerTest {
   }
 
   @Test
+  void dynamicsRateFactorScalesOnlyTheDynamicsStep() throws Exception {
+    // Four steps: three of pre-training, then the fresh optimiser's first step, which moves every
+    // weight by lr·g/(|g| + ε), so the dynamics move by the factor and nothing else changes.
+    float[] a0 = ((LinearGaussianDynamics) model()[0]).dynamicsMatrix().data().clone();
+    Object[] one = model();
+    trainer(one, config(4), dir.resolve("one")).train(data(-1));
+    Trainer.Config slow = config(4);
+    slow.dynamicsRateFactor = 0.1f;
+    Object[] tenth = model();
+    trainer(tenth, slow, dir.resolve("tenth")).train(data(-1));
+    float[] a1 = ((LinearGaussianDynamics) one[0]).dynamicsMatrix().data();
+    float[] a2 = ((LinearGaussianDynamics) tenth[0]).dynamicsMatrix().data();
+    for (int i = 0; i < a0.length; i++) {
+      assertEquals(1e-3, Math.abs(a1[i] - a0[i]), 1e-6, "A[" + i + "] moved by lr");
+      assertEquals(0.1 * (a1[i] - a0[i]), a2[i] - a0[i], 1e-7, "A[" + i + "] moved by a tenth of it");
+    }
+    Map<String, Tensor> want = ((ImageSensor) one[1]).namedParameters();
+    Map<String, Tensor> got = ((ImageSensor) tenth[1]).namedParameters();
+    for (String k : want.keySet()) {
+      assertArrayEquals(want.get(k).data(), got.get(k).data(), k);
+    }
+    slow.dynamicsRateFactor = 0f;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> trainer(model(), slow, dir.resolve("bad")).train(data(-1)));
+    assertEquals("dynamicsRateFactor must be finite and > 0, got 0.0", e.getMessage());
+  }
+
+  @Test
   void frozenNormStepsOutsideTheRunAreRejected() {
     Trainer.Config c = config(4);
     c.frozenNormSteps = 4;

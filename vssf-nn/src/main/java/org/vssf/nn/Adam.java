@@ -12,7 +12,7 @@ import org.vssf.autodiff.Tensor;
  * <pre>
  *   g ← clip(g)                       (optional: global L2 norm over all enabled groups ≤ maxNorm)
  *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
- *   p ← p − lr_t·( m/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε) + λ·p )
+ *   p ← p − f·lr_t·( m/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε) + λ·p )      (f: the group's factor, 1 by default)
  * </pre>
  *
  * A parameter with no gradient counts as a zero gradient (its moments still decay, its weight still
@@ -21,11 +21,15 @@ import org.vssf.autodiff.Tensor;
  * and imported by parameter name, so a resumed run continues bitwise-identically.
  */
 public final class Adam {
-  /** A named set of parameters with its own weight decay; {@link #frozen} groups are skipped. */
+  /**
+   * A named set of parameters with its own weight decay and learning-rate factor ({@code lr_t·f});
+   * {@link #frozen} groups are skipped.
+   */
   public static final class Group {
     final String name;
     final LinkedHashMap<String, Tensor> params;
     final float weightDecay;
+    float rateFactor = 1f;
     boolean frozen;
 
     /** A group of {@code params} (by name) with decoupled weight decay {@code weightDecay ≥ 0}. */
@@ -43,6 +47,21 @@ public final class Adam {
     public Group frozen(boolean f) {
       this.frozen = f;
       return this;
+    }
+
+    /** Scales the group's learning rate by {@code f > 0} (1 by default): its steps are {@code f·lr_t}. */
+    public Group rateFactor(float f) {
+      if (!(f > 0) || !Float.isFinite(f)) {
+        throw new IllegalArgumentException("Adam group '" + name + "': learning-rate factor must be finite and > 0, got "
+            + f);
+      }
+      this.rateFactor = f;
+      return this;
+    }
+
+    /** The group's learning-rate factor. */
+    public float rateFactor() {
+      return rateFactor;
     }
 
     /** Whether the group is frozen. */
@@ -149,6 +168,7 @@ public final class Adam {
       if (g.frozen) {
         continue;
       }
+      double groupRate = (double) rate * g.rateFactor;
       for (Map.Entry<String, Tensor> e : g.params.entrySet()) {
         Tensor p = e.getValue();
         float[] w = p.data();
@@ -161,7 +181,7 @@ public final class Adam {
           vv[i] = beta2 * vv[i] + (1 - beta2) * gi * gi;
           double mhat = mm[i] / c1;
           double vhat = vv[i] / c2;
-          w[i] -= (float) (rate * (mhat / (Math.sqrt(vhat) + eps) + g.weightDecay * w[i]));
+          w[i] -= (float) (groupRate * (mhat / (Math.sqrt(vhat) + eps) + g.weightDecay * w[i]));
         }
       }
     }

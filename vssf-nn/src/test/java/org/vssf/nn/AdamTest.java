@@ -40,6 +40,40 @@ class AdamTest extends SeededTest {
   }
 
   @Test
+  void groupRateFactorRunsTheGroupAtThatLearningRate() {
+    // A group at factor f follows the trajectory of Adam at f·lr, weight decay included, while a
+    // group at the default factor beside it is untouched by f.
+    float[] p0 = randomFloats(4);
+    float[] c = randomFloats(4);
+    Tensor slow = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Tensor plain = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Tensor ref = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Tensor alone = Tensor.wrap(p0.clone(), 4).requiresGrad(true);
+    Adam.Group g = new Adam.Group("slow", Map.of("s", slow), 0.01f).rateFactor(0.25f);
+    assertEquals(0.25f, g.rateFactor());
+    Adam both = new Adam(List.of(g, new Adam.Group("plain", Map.of("p", plain), 0.01f)),
+        LearningRate.constant(0.1f), 0.9f, 0.999f, 1e-8f, 0f);
+    Adam quarter = new Adam(List.of(new Adam.Group("g", Map.of("w", ref), 0.01f)), LearningRate.constant(0.025f),
+        0.9f, 0.999f, 1e-8f, 0f);
+    Adam full = adam(alone, 0.01f);
+    for (int t = 0; t < 6; t++) {
+      for (Tensor p : new Tensor[] {slow, plain, ref, alone}) {
+        p.zeroGrad();
+        lossBackward(p, Tensor.wrap(c, 4));
+      }
+      both.update();
+      quarter.update();
+      full.update();
+    }
+    assertArrayEquals(ref.data(), slow.data(), 1e-6f, "factor 0.25 against lr 0.025");
+    assertArrayEquals(alone.data(), plain.data(), 0f, "the other group at lr 0.1");
+    assertEquals("Adam group 'x': learning-rate factor must be finite and > 0, got -1.0",
+        assertThrows(IllegalArgumentException.class,
+            () -> new Adam.Group("x", Map.of(), 0f).rateFactor(-1f)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new Adam.Group("x", Map.of(), 0f).rateFactor(Float.NaN));
+  }
+
+  @Test
   void reflectedMomentsContinueTheReflectedTrajectory() {
     // The loss Σ (p ⊙ c)² is even in every weight: after negating some weights mid-run, with the
     // first moments reflected the same way, the run goes on as the mirror of the unbroken one.

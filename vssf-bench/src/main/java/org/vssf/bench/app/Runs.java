@@ -207,6 +207,7 @@ public final class Runs {
     t.frozenNormSteps = o.containsKey("frozen_norm_steps") ? (int) num(o, "frozen_norm_steps") : 0;
     t.signCheckEvery = o.containsKey("sign_check_every") ? (int) num(o, "sign_check_every") : 0;
     t.centreEvery = o.containsKey("centre_every") ? (int) num(o, "centre_every") : 0;
+    t.dynamicsRateFactor = o.containsKey("dynamics_rate_factor") ? (float) num(o, "dynamics_rate_factor") : 1f;
     t.logEvery = (int) num(o, "log_every");
     t.checkpointEvery = (int) num(o, "checkpoint_every");
     t.seed = (long) num(o, "seed");
@@ -238,6 +239,7 @@ public final class Runs {
     o.put("frozen_norm_steps", (long) t.frozenNormSteps);
     o.put("sign_check_every", (long) t.signCheckEvery);
     o.put("centre_every", (long) t.centreEvery);
+    o.put("dynamics_rate_factor", (double) t.dynamicsRateFactor);
     o.put("log_every", (long) t.logEvery);
     o.put("checkpoint_every", (long) t.checkpointEvery);
     o.put("seed", t.seed);

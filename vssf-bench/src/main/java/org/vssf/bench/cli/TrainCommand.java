@@ -102,6 +102,11 @@ final class TrainCommand implements Callable<Integer> {
           + " pins the latent's origin (beyond the paper; 0: off; default: ${DEFAULT-VALUE}).")
   int centre;
 
+  @Option(names = "--dynamics-rate", defaultValue = "1", paramLabel = "F",
+      description = "With --dynamics learned: train A and B at F times the learning rate, so the encoder and decoder"
+          + " settle before the dynamics fitted to them (beyond the paper; default: ${DEFAULT-VALUE}).")
+  float dynamicsRate;
+
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")
   Integer threads;
 
@@ -144,6 +149,9 @@ final class TrainCommand implements Callable<Integer> {
         + " (after the pre-training), got " + frozenNorm);
     require(signCheck >= 0, "--sign-check must be at least 0, got " + signCheck);
     require(centre >= 0, "--centre must be at least 0, got " + centre);
+    require(dynamicsRate > 0 && Float.isFinite(dynamicsRate), "--dynamics-rate must be positive, got "
+        + dynamicsRate);
+    require(dynamicsRate == 1 || dynamics.equals("learned"), "--dynamics-rate needs --dynamics learned");
     ModelConfig model;
     try {
       model = ModelConfig.forData(DataSetInfo.read(data.resolve("train")), supervision, dynamics);
@@ -173,6 +181,7 @@ final class TrainCommand implements Callable<Integer> {
     settings.trainer.frozenNormSteps = frozenNorm;
     settings.trainer.signCheckEvery = signCheck;
     settings.trainer.centreEvery = centre;
+    settings.trainer.dynamicsRateFactor = dynamicsRate;
     settings.trainer.seed = seed;
     settings.trainer.logEvery = Math.max(1, Math.min(50, steps / 20));
     settings.trainer.checkpointEvery = Math.max(1, Math.min(500, steps / 4));

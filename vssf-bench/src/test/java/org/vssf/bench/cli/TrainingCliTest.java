@@ -60,9 +60,11 @@ class TrainingCliTest {
     assertEquals(0.002, ((Number) modelJson.get("min_cov")).doubleValue(), 1e-9, modelJson.toString());
     assertEquals(Boolean.TRUE, modelJson.get("latent_offset"), modelJson.toString());
     assertEquals(1L, ((Number) config.get("centre_every")).longValue(), config.toString());
-    // A run written before the option existed has no such field: it resumes without freezing.
+    assertEquals(1.0, ((Number) config.get("dynamics_rate_factor")).doubleValue(), 0.0, config.toString());
+    // A run written before the options existed has no such fields: it resumes without freezing,
+    // at one learning rate.
     Files.writeString(r.resolve(Runs.CONFIG), Files.readString(r.resolve(Runs.CONFIG))
-        .replace("\"frozen_norm_steps\"", "\"unused\""));
+        .replace("\"frozen_norm_steps\"", "\"unused\"").replace("\"dynamics_rate_factor\"", "\"unused2\""));
     failsWith(1, "already holds a run", "train", "--data", d.toString(), "--out", r.toString(), "--steps", "3");
     String more = run(0, "train", "--out", r.toString(), "--resume", "--steps", "4")[0];
     assertTrue(more.contains("step 4/4") && !more.contains("step 3/4"), more);
@@ -79,6 +81,10 @@ class TrainingCliTest {
         "each check averages every training sequence once");
     failsWith(2, "--centre must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--centre", "-1");
+    failsWith(2, "--dynamics-rate needs --dynamics learned", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--dynamics-rate", "0.1");
+    failsWith(2, "--dynamics-rate must be positive, got 0.0", "train", "--data", d.toString(), "--out",
+        tmp.resolve("bad").toString(), "--dynamics", "learned", "--dynamics-rate", "0");
     failsWith(2, "--sign-check must be at least 0, got -1", "train", "--data", d.toString(), "--out",
         tmp.resolve("bad").toString(), "--sign-check", "-1");
     failsWith(2, "--label-dropout must be in [0, 1), got 1.0", "train", "--data", d.toString(), "--out",
