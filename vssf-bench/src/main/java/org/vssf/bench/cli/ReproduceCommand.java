@@ -21,10 +21,11 @@ import picocli.CommandLine.Spec;
             + " steps (30–55 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
-        "Unsupervised cells check their latent's signs (--sign-check); with ψ fixed they train on"
-            + " sequences of 20 frames to pin their latent's frame (--unsupervised-length) and centre their"
-            + " latent on the prior (--centre); with ψ learned they bound ‖A‖₂ (--spectral-bound); the pillars'"
-            + " supervised cells hide their labels from the filter on half the sequences (--label-dropout).",
+        "Unsupervised cells check their latent's signs (--sign-check) and train on sequences of 20 frames"
+            + " to pin their latent's frame (--unsupervised-length); with ψ fixed they centre their latent on the"
+            + " prior (--centre); with ψ learned they bound ‖A‖₂ (--spectral-bound) and learn A and B at a tenth"
+            + " of the rate (--dynamics-rate); the pillars' supervised cells hide their labels from the filter on"
+            + " half the sequences (--label-dropout).",
         "Resumable: run the same command again to continue after an interruption."},
     footer = {"", "Example:", "  vssf reproduce --preset quick --out results/quick"})
 final class ReproduceCommand implements Callable<Integer> {
@@ -70,6 +71,11 @@ final class ReproduceCommand implements Callable<Integer> {
           + " unsupervised cells, unbounded for the supervised).")
   Float spectralBound;
 
+  @Option(names = "--dynamics-rate", paramLabel = "F",
+      description = "ψ-learned cells: train A and B at F times the learning rate (beyond the paper; default: 0.1 for"
+          + " the unsupervised cells, 1 for the supervised).")
+  Float dynamicsRate;
+
   @Option(names = "--frozen-norm", paramLabel = "N",
       description = "Train the last N steps of each cell with batch norm on its running statistics, frozen"
           + " (beyond the paper; default: the last quarter of the steps; 0: off).")
@@ -87,7 +93,7 @@ final class ReproduceCommand implements Callable<Integer> {
   Float labelDropout;
 
   @Option(names = "--unsupervised-length", paramLabel = "T",
-      description = "Unsupervised ψ-fixed cells: frames per training sequence, with as many"
+      description = "Unsupervised cells: frames per training sequence, with as many"
           + " frames in all and per step (beyond the paper; default: 20; 5: the paper's).")
   Integer unsupervisedLength;
 
@@ -167,6 +173,11 @@ final class ReproduceCommand implements Callable<Integer> {
       require(spectralBound >= 0 && Float.isFinite(spectralBound), "--spectral-bound must be 0 or positive, got "
           + spectralBound);
       p.spectralBoundOverride = spectralBound;
+    }
+    if (dynamicsRate != null) {
+      require(dynamicsRate > 0 && Float.isFinite(dynamicsRate), "--dynamics-rate must be positive, got "
+          + dynamicsRate);
+      p.dynamicsRateOverride = dynamicsRate;
     }
     java.util.Set<String> envSet = new java.util.LinkedHashSet<>();
     java.util.Set<String> dynSet = new java.util.LinkedHashSet<>();

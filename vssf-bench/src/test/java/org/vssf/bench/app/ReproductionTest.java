@@ -3,6 +3,7 @@ package org.vssf.bench.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The presets' per-cell settings. */
@@ -24,10 +25,10 @@ class ReproductionTest {
   }
 
   @Test
-  void unsupervisedFixedCellsTrainOnLongerSequencesWithAsManyFrames() {
+  void unsupervisedCellsTrainOnLongerSequencesWithAsManyFrames() {
     Reproduction.Preset p = Reproduction.preset("paper");
     for (Reproduction.Cell c : p.cells) {
-      boolean longer = c.supervision.equals("none") && c.dynamics.equals("fixed");
+      boolean longer = c.supervision.equals("none");
       assertEquals(longer ? 20 : 5, p.trainLength(c), c.id());
       assertEquals(longer ? 2500 : 10000, p.trainSequences(c), c.id());
       assertEquals(longer ? 8 : 32, p.batch(c), c.id());
@@ -57,6 +58,21 @@ class ReproductionTest {
     }
     p.spectralBoundOverride = 0f;
     assertEquals(0f, p.spectralBound(new Reproduction.Cell("blocks", "none", "learned")), 0f, "override off");
+  }
+
+  @Test
+  void onlyUnsupervisedLearnedCellsLearnTheirDynamicsSlowly() {
+    Reproduction.Preset p = Reproduction.preset("paper");
+    for (Reproduction.Cell c : p.cells) {
+      boolean slow = c.supervision.equals("none") && c.dynamics.equals("learned");
+      assertEquals(slow ? 0.1f : 1f, p.dynamicsRate(c), 0f, c.id());
+      assertEquals(slow ? 0.1f : 1f, Reproduction.cellSettings(p, c, Path.of("d")).trainer.dynamicsRateFactor, 0f,
+          "settings, " + c.id());
+    }
+    p.dynamicsRateOverride = 0.5f;
+    for (Reproduction.Cell c : p.cells) {
+      assertEquals(c.dynamics.equals("learned") ? 0.5f : 1f, p.dynamicsRate(c), 0f, "override, " + c.id());
+    }
   }
 
   @Test

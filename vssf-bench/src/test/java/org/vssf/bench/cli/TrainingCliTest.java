@@ -169,8 +169,8 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("with ψ fixed their latent centred every 1000 steps, with ψ learned ‖A‖₂ ≤ 1.00, with"
-        + " ψ fixed on 1 sequences of length 20, batch 1;"), report);
+    assertTrue(report.contains("1 sequences of length 20, batch 1, with ψ fixed their latent centred every 1000 steps,"
+        + " with ψ learned ‖A‖₂ ≤ 1.00 and A, B learned at 0.100× the rate;"), report);
     assertEquals(Boolean.TRUE, noneModel.get("latent_offset"), "the unsupervised pendulum can be centred");
     assertEquals(1000L, ((Number) noneConfig.get("centre_every")).longValue(), noneConfig.toString());
     Map<?, ?> fullModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/model.json")));
@@ -243,6 +243,8 @@ class TrainingCliTest {
     failsWith(2, "--label-dropout must be in [0, 1), got -0.5", "reproduce", "--out", tmp.toString(),
         "--label-dropout", "-0.5");
     failsWith(2, "--cells lists none, partial or full", "reproduce", "--out", tmp.toString(), "--cells", "most");
+    failsWith(2, "--dynamics-rate must be positive, got -0.5", "reproduce", "--out", tmp.toString(),
+        "--dynamics-rate", "-0.5");
     failsWith(2, "--spectral-bound must be 0 or positive, got -1.0", "reproduce", "--out", tmp.toString(),
         "--spectral-bound", "-1");
     failsWith(2, "--unsupervised-length must be at least 2, got 1", "reproduce", "--out", tmp.toString(),
