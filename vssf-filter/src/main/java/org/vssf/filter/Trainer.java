@@ -108,9 +108,10 @@ public final class Trainer {
      */
     public int centreEvery = 0;
     /**
-     * Factor on the learning rate of the learned dynamics ψ (A, B; the parameters under {@code
-     * dynamics.}): below 1 the latent's encoder and decoder settle faster than the dynamics they
-     * are fitted to (beyond the paper; 1 = one learning rate for all).
+     * Factor on the learning rate of the learned dynamics ψ (every parameter under {@code
+     * dynamics.}: A, B and a learned process noise): below 1 the latent's encoder and decoder
+     * settle faster than the dynamics that are fitted to them (beyond the paper; 1 = one learning
+     * rate for all; another value needs learned dynamics).
      */
     public float dynamicsRateFactor = 1f;
     /** Sequences averaged by each centring check when the data cannot be enumerated (see {@link #centreEvery}). */
@@ -272,13 +273,12 @@ public final class Trainer {
    * exists. Returns the final step count.
    */
   public long train(Data data) throws IOException {
-    Files.createDirectories(runDir);
-    Map<String, Tensor> decoder = decoderParameters();
-    Map<String, Tensor> rest = new LinkedHashMap<>(model.namedParameters());
-    rest.keySet().removeAll(decoder.keySet());
     if (!(config.dynamicsRateFactor > 0) || !Float.isFinite(config.dynamicsRateFactor)) {
       throw new IllegalArgumentException("dynamicsRateFactor must be finite and > 0, got " + config.dynamicsRateFactor);
     }
+    Map<String, Tensor> decoder = decoderParameters();
+    Map<String, Tensor> rest = new LinkedHashMap<>(model.namedParameters());
+    rest.keySet().removeAll(decoder.keySet());
     List<Adam.Group> groups = new ArrayList<>();
     groups.add(new Adam.Group("decoder", decoder, config.weightDecay));
     if (config.dynamicsRateFactor != 1f) {
@@ -289,11 +289,16 @@ public final class Trainer {
           psi.put(e.getKey(), e.getValue());
         }
       }
+      if (psi.isEmpty()) {
+        throw new IllegalArgumentException("dynamicsRateFactor " + config.dynamicsRateFactor
+            + " needs learned dynamics; this model's A and B are fixed");
+      }
       rest.keySet().removeAll(psi.keySet());
       groups.add(new Adam.Group("dynamics", psi, config.weightDecay).rateFactor(config.dynamicsRateFactor));
     }
     groups.add(new Adam.Group("rest", rest, config.weightDecay));
     List<Adam.Group> restGroups = groups.subList(1, groups.size());
+    Files.createDirectories(runDir);
     Adam adam = new Adam(groups, LearningRate.constant(config.learningRate),
         0.9f, 0.999f, 1e-8f, config.maxGradNorm);
     long step = 0;

@@ -149,22 +149,51 @@ class TrainerTest {
     }
   }
 
+  /** {@link #model()} with one control and B learned as well. */
+  private static Object[] controlledModel() {
+    LinearGaussianDynamics dyn = new LinearGaussianDynamics(M, 1, new float[] {1, 0, 0, 1},
+        new float[] {0.9f, 0.1f, 0f, 0.95f}, new float[] {0.1f, 0.3f}, new float[] {0.01f, 0, 0, 0.01f}, true, true,
+        false);
+    Object[] m = model();
+    return new Object[] {dyn, m[1], m[2]};
+  }
+
+  /** {@link #data(int)} with controls u ~ U(−1, 1), [2, 2, 1]. */
+  private static Trainer.Data controlled() {
+    Trainer.Data plain = data(-1);
+    return (step, rng) -> {
+      Trainer.Batch b = plain.batch(step, rng);
+      float[] u = new float[2 * 2];
+      for (int i = 0; i < u.length; i++) {
+        u[i] = (float) (2 * rng.nextDouble() - 1);
+      }
+      return new Trainer.Batch(b.observations(), null, Tensor.wrap(u, 2, 2, 1));
+    };
+  }
+
   @Test
   void dynamicsRateFactorScalesOnlyTheDynamicsStep() throws Exception {
     // Four steps: three of pre-training, then the fresh optimiser's first step, which moves every
-    // weight by lr·g/(|g| + ε), so the dynamics move by the factor and nothing else changes.
-    float[] a0 = ((LinearGaussianDynamics) model()[0]).dynamicsMatrix().data().clone();
-    Object[] one = model();
-    trainer(one, config(4), dir.resolve("one")).train(data(-1));
+    // weight by lr·g/(|g| + ε) (plus a decay of lr·λ·w, 1e-7 here), so A and B move by the factor
+    // and nothing else changes.
+    LinearGaussianDynamics start = (LinearGaussianDynamics) controlledModel()[0];
+    float[] a0 = start.dynamicsMatrix().data().clone();
+    float[] b0 = start.controlMatrix().data().clone();
+    Object[] one = controlledModel();
+    trainer(one, config(4), dir.resolve("one")).train(controlled());
     Trainer.Config slow = config(4);
     slow.dynamicsRateFactor = 0.1f;
-    Object[] tenth = model();
-    trainer(tenth, slow, dir.resolve("tenth")).train(data(-1));
-    float[] a1 = ((LinearGaussianDynamics) one[0]).dynamicsMatrix().data();
-    float[] a2 = ((LinearGaussianDynamics) tenth[0]).dynamicsMatrix().data();
-    for (int i = 0; i < a0.length; i++) {
-      assertEquals(1e-3, Math.abs(a1[i] - a0[i]), 1e-6, "A[" + i + "] moved by lr");
-      assertEquals(0.1 * (a1[i] - a0[i]), a2[i] - a0[i], 1e-7, "A[" + i + "] moved by a tenth of it");
+    Object[] tenth = controlledModel();
+    trainer(tenth, slow, dir.resolve("tenth")).train(controlled());
+    LinearGaussianDynamics d1 = (LinearGaussianDynamics) one[0];
+    LinearGaussianDynamics d2 = (LinearGaussianDynamics) tenth[0];
+    float[][][] moved = {{a0, d1.dynamicsMatrix().data(), d2.dynamicsMatrix().data()},
+        {b0, d1.controlMatrix().data(), d2.controlMatrix().data()}};
+    for (float[][] w : moved) {
+      for (int i = 0; i < w[0].length; i++) {
+        assertEquals(1e-3, Math.abs(w[1][i] - w[0][i]), 1e-6, "moved by lr, entry " + i);
+        assertEquals(0.1 * (w[1][i] - w[0][i]), w[2][i] - w[0][i], 2e-7, "moved by a tenth of it, entry " + i);
+      }
     }
     Map<String, Tensor> want = ((ImageSensor) one[1]).namedParameters();
     Map<String, Tensor> got = ((ImageSensor) tenth[1]).namedParameters();
@@ -175,6 +204,38 @@ class TrainerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> trainer(model(), slow, dir.resolve("bad")).train(data(-1)));
     assertEquals("dynamicsRateFactor must be finite and > 0, got 0.0", e.getMessage());
+    assertFalse(Files.exists(dir.resolve("bad")), "nothing written for a bad setting");
+    slow.dynamicsRateFactor = 0.5f;
+    LinearGaussianDynamics fixed = new LinearGaussianDynamics(M, 0, new float[] {1, 0, 0, 1},
+        new float[] {0.9f, 0.1f, 0f, 0.95f}, null, new float[] {0.01f, 0, 0, 0.01f}, false, false, false);
+    e = assertThrows(IllegalArgumentException.class, () -> new Trainer(fixed,
+        List.of((Sensor) model()[1]), slow, dir.resolve("fixed")).train(imagesOnly()));
+    assertEquals("dynamicsRateFactor 0.5 needs learned dynamics; this model's A and B are fixed", e.getMessage());
+  }
+
+  @Test
+  void slowDynamicsResumeBitwise() throws Exception {
+    // With A and B in a group of their own, a run interrupted at the pre-training boundary and
+    // again in the middle ends where the unbroken one does.
+    Trainer.Config c = config(8);
+    c.dynamicsRateFactor = 0.25f;
+    Object[] straight = controlledModel();
+    trainer(straight, c, dir.resolve("straight")).train(controlled());
+    Trainer.Config part = config(3);
+    part.dynamicsRateFactor = 0.25f;
+    trainer(controlledModel(), part, dir.resolve("resumed")).train(controlled());
+    part.steps = 5;
+    trainer(controlledModel(), part, dir.resolve("resumed")).train(controlled());
+    Object[] last = controlledModel();
+    assertEquals(8, trainer(last, c, dir.resolve("resumed")).train(controlled()));
+    LinearGaussianDynamics want = (LinearGaussianDynamics) straight[0];
+    LinearGaussianDynamics got = (LinearGaussianDynamics) last[0];
+    assertArrayEquals(want.dynamicsMatrix().data(), got.dynamicsMatrix().data(), "A");
+    assertArrayEquals(want.controlMatrix().data(), got.controlMatrix().data(), "B");
+    Map<String, Tensor> img = ((ImageSensor) straight[1]).namedParameters();
+    for (String k : img.keySet()) {
+      assertArrayEquals(img.get(k).data(), ((ImageSensor) last[1]).namedParameters().get(k).data(), k);
+    }
   }
 
   @Test

@@ -92,6 +92,7 @@ public final class Reproduction {
       }
       return cell.supervision.equals("none") ? UNSUPERVISED_SPECTRAL_BOUND : 0f;
     }
+
     /** Factor on the learning rate of A and B of every ψ-learned cell when set; {@code null}: the rule of {@link #dynamicsRate}. */
     public Float dynamicsRateOverride;
 
@@ -558,25 +559,36 @@ public final class Reproduction {
     sb.append("# L-VSSF reproduction: preset `").append(preset.name).append("`\n\n");
     Cell unsupervisedFixed = new Cell("pendulum", "none", "fixed");
     Cell unsupervisedLearned = new Cell("pendulum", "none", "learned");
-    float unsupervisedBound = preset.spectralBound(unsupervisedLearned);
+    StringBuilder unsupervised = new StringBuilder();
+    if (rows.stream().anyMatch(r -> "none".equals(r.get("supervision")) && "fixed".equals(r.get("dynamics")))) {
+      unsupervised.append(preset.centreEvery(unsupervisedFixed) > 0
+          ? String.format(Locale.ROOT, ", with ψ fixed their latent centred every %d steps",
+              preset.centreEvery(unsupervisedFixed))
+          : ", with ψ fixed not centred");
+    }
+    if (rows.stream().anyMatch(r -> "none".equals(r.get("supervision")) && "learned".equals(r.get("dynamics")))) {
+      float bound = preset.spectralBound(unsupervisedLearned);
+      unsupervised.append(bound == 0 ? ", with ψ learned A unbounded"
+          : String.format(Locale.ROOT, ", with ψ learned ‖A‖₂ ≤ %.3g", bound));
+      unsupervised.append(String.format(Locale.ROOT, " and A, B learned at %.3g× the rate",
+          preset.dynamicsRate(unsupervisedLearned)));
+    }
+    String supervisedLearned = preset.dynamicsRateOverride != null && preset.dynamicsRateOverride != 1f
+        && rows.stream().anyMatch(r -> !"none".equals(r.get("supervision")) && "learned".equals(r.get("dynamics")))
+        ? String.format(Locale.ROOT, "; with ψ learned A, B at %.3g× the rate", preset.dynamicsRateOverride) : "";
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length %d, %d steps of batch %d"
         + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check"
-        + " every %d steps, decoder σ = %.3g, %d sequences of length %d, batch %d, %s, %s;"
-        + " supervised cells: %s), seed %d; filter MSE on %d evaluation"
+        + " every %d steps, decoder σ = %.3g, %d sequences of length %d, batch %d%s;"
+        + " supervised cells: %s%s), seed %d; filter MSE on %d evaluation"
         + " trajectories of length %d, images only.%n%n", preset.size, preset.size, preset.train, PAPER_LENGTH,
         preset.steps, preset.batch, preset.samples, preset.frozenNorm(), preset.signCheckEvery,
         preset.unsupervisedSigma(),
         preset.trainSequences(unsupervisedFixed), preset.trainLength(unsupervisedFixed), preset.batch(unsupervisedFixed),
-        preset.centreEvery(unsupervisedFixed) > 0
-            ? String.format(Locale.ROOT, "with ψ fixed their latent centred every %d steps",
-                preset.centreEvery(unsupervisedFixed))
-            : "not centred",
-        (unsupervisedBound == 0 ? "with ψ learned A unbounded"
-            : String.format(Locale.ROOT, "with ψ learned ‖A‖₂ ≤ %.3g", unsupervisedBound))
-            + String.format(Locale.ROOT, " and A, B learned at %.3g× the rate", preset.dynamicsRate(unsupervisedLearned)),
+        unsupervised,
         String.format(Locale.ROOT, "%s hidden from the filter on a share %.3g of the sequences",
             preset.labelDropoutOverride != null ? "labels" : "the pillars' labels",
             preset.labelDropoutOverride != null ? preset.labelDropoutOverride : PILLARS_LABEL_DROPOUT),
+        supervisedLearned,
         preset.seed, preset.eval, preset.evalLength));
     sb.append("| env | supervision | ψ | filter MSE | paper | aligned MSE | smoother MSE | state NLL | 2σ coverage"
         + " | train time |\n");

@@ -135,8 +135,25 @@ public final class Runs {
   public static List<String> differences(Path run, ModelConfig model, Settings settings) throws IOException {
     List<String> out = new ArrayList<>();
     compare(readModel(run).toJson(), model.toJson(), java.util.Set.of(), out);
-    compare(settingsJson(readSettings(run)), settingsJson(settings), BOOKKEEPING, out);
+    Settings stored = readSettings(run);
+    compare(settingsJson(stored), settingsJson(settings), BOOKKEEPING, out);
+    // The data path is not compared, but the sequence length it trained on is, where both data
+    // sets can still be read (a moved run's old path may not).
+    int storedLength = trainLength(stored.data);
+    int askedLength = trainLength(settings.data);
+    if (storedLength > 0 && askedLength > 0 && storedLength != askedLength) {
+      out.add("training sequence length: " + storedLength + " in the run, " + askedLength + " asked");
+    }
     return out;
+  }
+
+  /** T of the training sequences in {@code data/train}, or 0 when they cannot be read. */
+  private static int trainLength(Path data) {
+    try {
+      return DataSetInfo.read(data.resolve("train")).length();
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   private static void compare(Map<String, Object> stored, Map<String, Object> asked, java.util.Set<String> skip,

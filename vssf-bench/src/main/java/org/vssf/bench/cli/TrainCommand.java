@@ -104,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--dynamics-rate", defaultValue = "1", paramLabel = "F",
       description = "With --dynamics learned: train A and B at F times the learning rate, so the encoder and decoder"
-          + " settle before the dynamics fitted to them (beyond the paper; default: ${DEFAULT-VALUE}).")
+          + " settle before the dynamics are fitted to them (beyond the paper; default: ${DEFAULT-VALUE}).")
   float dynamicsRate;
 
   @Option(names = "--threads", paramLabel = "K", description = "Worker threads (default: the number of processors).")

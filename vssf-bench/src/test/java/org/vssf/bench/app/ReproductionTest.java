@@ -1,10 +1,18 @@
 package org.vssf.bench.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The presets' per-cell settings. */
 class ReproductionTest {
@@ -73,6 +81,31 @@ class ReproductionTest {
     for (Reproduction.Cell c : p.cells) {
       assertEquals(c.dynamics.equals("learned") ? 0.5f : 1f, p.dynamicsRate(c), 0f, "override, " + c.id());
     }
+  }
+
+  @Test
+  void reportHeaderNamesTheUnsupervisedRulesOfTheCellsItHolds(@TempDir Path dir)
+      throws Exception {
+    Reproduction.Preset p = Reproduction.preset("paper");
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (String[] c : new String[][] {{"none", "learned"}, {"full", "learned"}}) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("env", "pendulum");
+      r.put("supervision", c[0]);
+      r.put("dynamics", c[1]);
+      rows.add(r);
+    }
+    Path file = dir.resolve("report.md");
+    Reproduction.writeReport(p, rows, file);
+    String header = Files.readString(file);
+    assertTrue(header.contains("2500 sequences of length 20, batch 8, with ψ learned"
+        + " ‖A‖₂ ≤ 1.00 and A, B learned at 0.100× the rate;"), header);
+    assertFalse(header.contains("with ψ fixed"), "no ψ-fixed cell: " + header);
+    p.dynamicsRateOverride = 0.5f;
+    Reproduction.writeReport(p, rows, file);
+    header = Files.readString(file);
+    assertTrue(header.contains("A, B learned at 0.500× the rate;")
+        && header.contains("of the sequences; with ψ learned A, B at 0.500× the rate)"), header);
   }
 
   @Test

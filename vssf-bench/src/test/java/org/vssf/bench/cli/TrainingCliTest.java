@@ -169,8 +169,9 @@ class TrainingCliTest {
     assertEquals(20L, ((Number) longer.get("length")).longValue(), "the unsupervised pendulum's sequences");
     assertEquals(1L, ((Number) longer.get("sequences")).longValue(), "6 sequences of 5 frames → 1 of 20");
     assertEquals(1L, ((Number) noneConfig.get("batch")).longValue(), "2 sequences of 5 frames → 1 of 20");
-    assertTrue(report.contains("1 sequences of length 20, batch 1, with ψ fixed their latent centred every 1000 steps,"
-        + " with ψ learned ‖A‖₂ ≤ 1.00 and A, B learned at 0.100× the rate;"), report);
+    assertTrue(report.contains("1 sequences of length 20, batch 1, with ψ fixed their latent centred every 1000 steps;"),
+        report);
+    assertFalse(report.contains("with ψ learned"), "the grid has no ψ-learned cell: " + report);
     assertEquals(Boolean.TRUE, noneModel.get("latent_offset"), "the unsupervised pendulum can be centred");
     assertEquals(1000L, ((Number) noneConfig.get("centre_every")).longValue(), noneConfig.toString());
     Map<?, ?> fullModel = (Map<?, ?>) Json.parse(Files.readString(out.resolve("runs/pendulum-full-fixed/model.json")));
@@ -194,6 +195,10 @@ class TrainingCliTest {
     failsWith(1, "steps: 2 in the run, 3 asked", "reproduce", "--out", out.toString(), "--train", "6", "--eval",
         "2", "--eval-length", "5", "--steps", "3", "--batch", "2", "--samples", "2", "--cells", "full", "--threads",
         "1");
+    // Five-frame sequences at a batch that rounds to the same size: the data's length tells them apart.
+    failsWith(1, "training sequence length: 20 in the run, 5 asked", "reproduce", "--out", out.toString(), "--train",
+        "6", "--eval", "2", "--eval-length", "5", "--steps", "2", "--batch", "1", "--samples", "2", "--cells", "none",
+        "--unsupervised-length", "5", "--threads", "1");
     // The whole directory moved: an unfinished cell resumes from the data beside it.
     Path moved = tmp.resolve("repro-moved");
     Files.move(out, moved);
