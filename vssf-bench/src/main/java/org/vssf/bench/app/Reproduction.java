@@ -84,13 +84,22 @@ public final class Reproduction {
      * ψ-learned cells learn A freely, as in the paper, their labels pin it. ψ-fixed cells learn no A.
      */
     public float spectralBound(Cell cell) {
+      return learnedRule(cell, spectralBoundOverride, UNSUPERVISED_SPECTRAL_BOUND, 0f);
+    }
+
+    /**
+     * A setting of the learned dynamics: {@code off} for ψ-fixed cells (nothing to apply it to),
+     * else {@code override} when given, else {@code unsupervised} for the unsupervised cells and
+     * {@code off} for the supervised.
+     */
+    private static float learnedRule(Cell cell, Float override, float unsupervised, float off) {
       if (!cell.dynamics.equals("learned")) {
-        return 0f;
+        return off;
       }
-      if (spectralBoundOverride != null) {
-        return spectralBoundOverride;
+      if (override != null) {
+        return override;
       }
-      return cell.supervision.equals("none") ? UNSUPERVISED_SPECTRAL_BOUND : 0f;
+      return cell.supervision.equals("none") ? unsupervised : off;
     }
 
     /** Factor on the learning rate of A and B of every ψ-learned cell when set; {@code null}: the rule of {@link #dynamicsRate}. */
@@ -106,13 +115,7 @@ public final class Reproduction {
      * start. ψ-fixed cells learn no A or B.
      */
     public float dynamicsRate(Cell cell) {
-      if (!cell.dynamics.equals("learned")) {
-        return 1f;
-      }
-      if (dynamicsRateOverride != null) {
-        return dynamicsRateOverride;
-      }
-      return cell.supervision.equals("none") ? UNSUPERVISED_DYNAMICS_RATE : 1f;
+      return learnedRule(cell, dynamicsRateOverride, UNSUPERVISED_DYNAMICS_RATE, 1f);
     }
 
     /**

@@ -53,33 +53,38 @@ class ReproductionTest {
     assertEquals(1, p.batch(none), "never fewer than one sequence per step");
   }
 
-  @Test
-  void onlyUnsupervisedLearnedCellsBoundA() {
+  /**
+   * A learned-dynamics rule: {@code unsupervised} on the unsupervised ψ-learned cells and {@code off}
+   * elsewhere; once overridden, the override on every ψ-learned cell.
+   */
+  private static void assertLearnedRule(java.util.function.BiFunction<Reproduction.Preset, Reproduction.Cell, Float> rule,
+      java.util.function.BiConsumer<Reproduction.Preset, Float> override, float unsupervised, float off) {
     Reproduction.Preset p = Reproduction.preset("paper");
     for (Reproduction.Cell c : p.cells) {
-      boolean bounded = c.supervision.equals("none") && c.dynamics.equals("learned");
-      assertEquals(bounded ? 1f : 0f, p.spectralBound(c), 0f, c.id());
+      boolean applies = c.supervision.equals("none") && c.dynamics.equals("learned");
+      assertEquals(applies ? unsupervised : off, rule.apply(p, c), 0f, c.id());
     }
-    p.spectralBoundOverride = 0.9f;
+    override.accept(p, 0.5f);
     for (Reproduction.Cell c : p.cells) {
-      assertEquals(c.dynamics.equals("learned") ? 0.9f : 0f, p.spectralBound(c), 0f, "override, " + c.id());
+      assertEquals(c.dynamics.equals("learned") ? 0.5f : off, rule.apply(p, c), 0f, "override, " + c.id());
     }
+  }
+
+  @Test
+  void onlyUnsupervisedLearnedCellsBoundA() {
+    assertLearnedRule(Reproduction.Preset::spectralBound, (p, v) -> p.spectralBoundOverride = v, 1f, 0f);
+    Reproduction.Preset p = Reproduction.preset("paper");
     p.spectralBoundOverride = 0f;
     assertEquals(0f, p.spectralBound(new Reproduction.Cell("blocks", "none", "learned")), 0f, "override off");
   }
 
   @Test
   void onlyUnsupervisedLearnedCellsLearnTheirDynamicsSlowly() {
+    assertLearnedRule(Reproduction.Preset::dynamicsRate, (p, v) -> p.dynamicsRateOverride = v, 0.1f, 1f);
     Reproduction.Preset p = Reproduction.preset("paper");
     for (Reproduction.Cell c : p.cells) {
-      boolean slow = c.supervision.equals("none") && c.dynamics.equals("learned");
-      assertEquals(slow ? 0.1f : 1f, p.dynamicsRate(c), 0f, c.id());
-      assertEquals(slow ? 0.1f : 1f, Reproduction.cellSettings(p, c, Path.of("d")).trainer.dynamicsRateFactor, 0f,
+      assertEquals(p.dynamicsRate(c), Reproduction.cellSettings(p, c, Path.of("d")).trainer.dynamicsRateFactor, 0f,
           "settings, " + c.id());
-    }
-    p.dynamicsRateOverride = 0.5f;
-    for (Reproduction.Cell c : p.cells) {
-      assertEquals(c.dynamics.equals("learned") ? 0.5f : 1f, p.dynamicsRate(c), 0f, "override, " + c.id());
     }
   }
 
