@@ -435,14 +435,19 @@ public final class Reproduction {
       log.flush();
       long t0 = System.nanoTime();
       boolean resume = Files.isRegularFile(run.resolve(Runs.MODEL));
-      Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog));
-      // A finished training that is only evaluated again keeps its time; an interrupted one counts
-      // from where it resumed (its earlier part left no record).
-      double before = recordedSeconds(run);
-      seconds = (Double.isNaN(before) ? 0 : before) + (System.nanoTime() - t0) / 1e9;
-      Map<String, Object> time = new LinkedHashMap<>();
-      time.put("train_seconds", seconds);
-      Runs.writeJson(run.resolve(TIME), time);
+      // The time so far: a finished training that is only evaluated again keeps its time, and an
+      // interrupted one resumes from its last checkpoint, where its time was last recorded.
+      double recorded = recordedSeconds(run);
+      double before = Double.isNaN(recorded) ? 0 : recorded;
+      int every = settings.trainer.checkpointEvery;
+      Runs.train(run, model, settings, resume, 0, log, System.console() != null && !(log instanceof PrefixedLog),
+          (done, total, loss) -> {
+            if (done % every == 0 && done < total) {
+              writeTime(run, before + (System.nanoTime() - t0) / 1e9);
+            }
+          });
+      seconds = before + (System.nanoTime() - t0) / 1e9;
+      writeTime(run, seconds);
       metrics = Runs.evaluate(run, data, preset.evalLength, false);
     }
     drawFigures(cell, run, data, preset.evalLength, log);
@@ -497,6 +502,17 @@ public final class Reproduction {
   }
 
   private static final String TIME = "time.json";
+
+  /** Records the training time so far in the run's {@code time.json} (atomically). */
+  private static void writeTime(Path run, double seconds) {
+    Map<String, Object> time = new LinkedHashMap<>();
+    time.put("train_seconds", seconds);
+    try {
+      Runs.writeJson(run.resolve(TIME), time);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(run.resolve(TIME) + ": " + e.getMessage(), e);
+    }
+  }
 
   /** The training time recorded in the run's {@code time.json}, NaN if none. */
   private static double recordedSeconds(Path run) throws IOException {

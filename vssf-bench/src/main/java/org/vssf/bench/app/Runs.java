@@ -50,6 +50,12 @@ public final class Runs {
   /** As above; {@code interactive} draws one updating progress line instead of a line per 10 %. */
   public static void train(Path run, ModelConfig model, Settings settings, boolean resume, int steps,
       PrintWriter log, boolean interactive) throws IOException {
+    train(run, model, settings, resume, steps, log, interactive, (done, total, loss) -> { });
+  }
+
+  /** As above; {@code listener} also hears every finished step. */
+  public static void train(Path run, ModelConfig model, Settings settings, boolean resume, int steps,
+      PrintWriter log, boolean interactive, Trainer.Progress listener) throws IOException {
     if (resume) {
       if (!Files.isRegularFile(run.resolve(MODEL)) || !Files.isRegularFile(run.resolve(CONFIG))) {
         throw new IOException("--resume: " + run + " holds no run (missing " + MODEL + " or " + CONFIG + ")");
@@ -72,8 +78,10 @@ public final class Runs {
     LvssfModel net = new LvssfModel(model, settings.trainer.seed);
     net.train(true);
     Progress progress = new Progress(log, interactive);
-    new Trainer(net.dynamics, net.trainingSensors(), settings.trainer, run).onProgress(progress::step)
-        .train(data);
+    new Trainer(net.dynamics, net.trainingSensors(), settings.trainer, run).onProgress((done, total, loss) -> {
+      progress.step(done, total, loss);
+      listener.step(done, total, loss);
+    }).train(data);
     progress.finish();
   }
 

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vssf.nn.io.Json;
 
 /** The presets' per-cell settings. */
 class ReproductionTest {
@@ -111,6 +115,40 @@ class ReproductionTest {
     header = Files.readString(file);
     assertTrue(header.contains("A, B learned at 0.500× the rate;")
         && header.contains("of the sequences; with ψ learned A, B at 0.500× the rate)"), header);
+  }
+
+  @Test
+  void anInterruptedCellKeepsTheTimeItTrainedUpToItsCheckpoint(@TempDir Path dir) throws Exception {
+    Reproduction.Preset p = Reproduction.preset("quick");
+    p.cells = List.of(new Reproduction.Cell("pendulum", "full", "fixed"));
+    p.train = 6;
+    p.eval = 2;
+    p.evalLength = 5;
+    p.steps = 8;
+    p.pretrain = 1;
+    p.batch = 2;
+    p.samples = 2;
+    Path run = dir.resolve("runs/pendulum-full-fixed");
+    // The log fails on step 7's progress line: steps 2, 4 and 6 were checkpointed (every 8/4 steps).
+    Writer failing = new StringWriter() {
+      @Override
+      public void write(String str, int off, int len) {
+        if (str.contains("step 7/8")) {
+          throw new IllegalStateException("interrupted");
+        }
+        super.write(str, off, len);
+      }
+    };
+    assertThrows(IllegalStateException.class, () -> Reproduction.run(p, dir, 1, new PrintWriter(failing)));
+    assertFalse(Files.exists(run.resolve("metrics.json")), "not evaluated");
+    double partial = ((Number) ((Map<?, ?>) Json.parse(Files.readString(run.resolve("time.json"))))
+        .get("train_seconds")).doubleValue();
+    assertTrue(partial > 0, "the time up to the checkpoint at step 6 is recorded: " + partial);
+    Reproduction.run(p, dir, 1, new PrintWriter(new StringWriter()));
+    double total = ((Number) ((Map<?, ?>) Json.parse(Files.readString(run.resolve("time.json"))))
+        .get("train_seconds")).doubleValue();
+    assertTrue(total > partial, "the resumed run adds to it: " + partial + " then " + total);
+    assertTrue(Files.exists(run.resolve("metrics.json")));
   }
 
   @Test
