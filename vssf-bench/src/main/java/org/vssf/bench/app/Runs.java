@@ -254,21 +254,29 @@ public final class Runs {
     o.put("batch", (long) s.batch);
     o.put("steps", (long) t.steps);
     o.put("pretrain_steps", (long) t.pretrainSteps);
-    o.put("learning_rate", (double) t.learningRate);
-    o.put("weight_decay", (double) t.weightDecay);
-    o.put("beta", (double) t.beta);
+    o.put("learning_rate", decimal(t.learningRate));
+    o.put("weight_decay", decimal(t.weightDecay));
+    o.put("beta", decimal(t.beta));
     o.put("samples", (long) t.samples);
-    o.put("max_grad_norm", (double) t.maxGradNorm);
-    o.put("sensor_dropout", (double) t.sensorDropout);
-    o.put("label_dropout", (double) t.labelDropout);
+    o.put("max_grad_norm", decimal(t.maxGradNorm));
+    o.put("sensor_dropout", decimal(t.sensorDropout));
+    o.put("label_dropout", decimal(t.labelDropout));
     o.put("frozen_norm_steps", (long) t.frozenNormSteps);
     o.put("sign_check_every", (long) t.signCheckEvery);
     o.put("centre_every", (long) t.centreEvery);
-    o.put("dynamics_rate_factor", (double) t.dynamicsRateFactor);
+    o.put("dynamics_rate_factor", decimal(t.dynamicsRateFactor));
     o.put("log_every", (long) t.logEvery);
     o.put("checkpoint_every", (long) t.checkpointEvery);
     o.put("seed", t.seed);
     return o;
+  }
+
+  /**
+   * The decimal a float setting was written as (0.1, not 0.10000000149011612): the same float when
+   * read back, and the text a person typed.
+   */
+  static double decimal(float f) {
+    return Double.parseDouble(Float.toString(f));
   }
 
   static Object readJson(Path file) throws IOException {
