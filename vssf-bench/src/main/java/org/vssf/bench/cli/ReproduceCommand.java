@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         + " DIR/report.md with the paper's MSE beside ours.",
         "quick: pendulum 32×32, ψ fixed, supervision partial, full and none, 4 000 steps (minutes).",
         "paper: pendulum, blocks and pillars, every supervision, ψ fixed and learned, 32×32, 40 000"
-            + " steps (30–55 minutes per cell and thread).",
+            + " steps (45–70 minutes per cell and thread).",
         "Both train the last quarter of the steps with batch norm frozen at its running statistics"
             + " (--frozen-norm; 0 gives the paper's training).",
         "Unsupervised cells check their latent's signs (--sign-check) and train on sequences of 20 frames"
