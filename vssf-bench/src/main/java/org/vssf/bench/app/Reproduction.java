@@ -183,8 +183,8 @@ public final class Reproduction {
      * 0.0093, pillars 0.112 → 0.021). So those cells train on sequences of {@link
      * #UNSUPERVISED_LENGTH} frames, with as many frames in the data set ({@link #trainSequences})
      * and per step ({@link #batch(Cell)}). Labels pin the frame of the supervised cells. With A
-     * learned every linear change of frame is a symmetry, but twenty frames still pin the latent to
-     * within an affine map of the state once the dynamics learn slowly ({@link #dynamicsRate};
+     * learned every rotation of the frame is a symmetry up to the prior, yet twenty frames pin the
+     * latent to within an affine map of the state once the dynamics learn slowly ({@link #dynamicsRate};
      * pendulum, quick budget: aligned 0.0018 against 0.076 with five frames).
      */
     public int trainLength(Cell cell) {
