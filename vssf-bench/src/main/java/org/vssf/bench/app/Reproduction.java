@@ -572,6 +572,12 @@ public final class Reproduction {
     return o instanceof Number ? ((Number) o).doubleValue() : Double.NaN;
   }
 
+  /** Whether the rows hold an unsupervised ({@code unsupervised}) or supervised cell with ψ {@code dynamics}. */
+  private static boolean holds(List<Map<String, Object>> rows, boolean unsupervised, String dynamics) {
+    return rows.stream().anyMatch(r -> "none".equals(r.get("supervision")) == unsupervised
+        && dynamics.equals(r.get("dynamics")));
+  }
+
   /** {@code report.md}: ours beside the paper's, with calibration and time per cell. */
   static void writeReport(Preset preset, List<Map<String, Object>> rows, Path file) throws IOException {
     StringBuilder sb = new StringBuilder();
@@ -579,13 +585,13 @@ public final class Reproduction {
     Cell unsupervisedFixed = new Cell("pendulum", "none", "fixed");
     Cell unsupervisedLearned = new Cell("pendulum", "none", "learned");
     StringBuilder unsupervised = new StringBuilder();
-    if (rows.stream().anyMatch(r -> "none".equals(r.get("supervision")) && "fixed".equals(r.get("dynamics")))) {
+    if (holds(rows, true, "fixed")) {
       unsupervised.append(preset.centreEvery(unsupervisedFixed) > 0
           ? String.format(Locale.ROOT, ", with ψ fixed their latent centred every %d steps",
               preset.centreEvery(unsupervisedFixed))
           : ", with ψ fixed not centred");
     }
-    if (rows.stream().anyMatch(r -> "none".equals(r.get("supervision")) && "learned".equals(r.get("dynamics")))) {
+    if (holds(rows, true, "learned")) {
       float bound = preset.spectralBound(unsupervisedLearned);
       unsupervised.append(bound == 0 ? ", with ψ learned A unbounded"
           : String.format(Locale.ROOT, ", with ψ learned ‖A‖₂ ≤ %.3g", bound));
@@ -593,7 +599,7 @@ public final class Reproduction {
           preset.dynamicsRate(unsupervisedLearned)));
     }
     String supervisedLearned = preset.dynamicsRateOverride != null && preset.dynamicsRateOverride != 1f
-        && rows.stream().anyMatch(r -> !"none".equals(r.get("supervision")) && "learned".equals(r.get("dynamics")))
+        && holds(rows, false, "learned")
         ? String.format(Locale.ROOT, "; with ψ learned A, B at %.3g× the rate", preset.dynamicsRateOverride) : "";
     sb.append(String.format(Locale.ROOT, "Images %d×%d, %d training sequences of length %d, %d steps of batch %d"
         + " with S = %d backward samples (the last %d with batch norm frozen; unsupervised cells: a sign check"
